@@ -1,0 +1,3 @@
+from hedgeserve.cli.app import main
+
+main()

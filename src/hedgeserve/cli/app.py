@@ -1,0 +1,37 @@
+"""Entry point of `hedge`: one Typer app, one subcommand per module.
+
+Subcommand modules import their heavy dependencies (SciPy, matplotlib, aiohttp) inside the
+command function, so `hedge --help` and the gateway stay light.
+
+Error contract: an `InputError` (bad file, bad flag value, unknown name) prints one line to
+stderr and exits with status 2; usage errors from Typer/Click also exit 2. No tracebacks for
+user mistakes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from hedgeserve.errors import InputError
+
+app = typer.Typer(
+    name="hedge",
+    help="hedgeserve: serve models on spot + on-demand replicas across zones, regions and clouds.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Subcommands: one import + one registration each, in the order `hedge --help` lists them.
+
+
+def main() -> None:
+    try:
+        app()
+    except InputError as err:
+        print(f"hedge: error: {err.one_line()}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,102 @@
+"""Loader for the JSON trace format of skypilot-org/spot-traces and the SkyServe artifact.
+
+One file per zone: {"metadata": {"gap_seconds": int}, "data": [int, ...], "prices"?: [float]}.
+`data[t]` is how many of the requested spot instances were up (or obtainable) at tick t. Files
+of one experiment may differ in length; they are cut to the shortest, aligned at the start
+(the SkyServe artifact already aligned its copies).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from hedgeserve.errors import InputError
+from hedgeserve.traces.model import UNLIMITED, Trace
+from hedgeserve.traces.zone_names import infer_zone_id
+
+
+def zone_name_from_file(path: Path) -> str:
+    """`us-east-1a_v100_1.json` -> `us-east-1a`."""
+    return path.stem.split("_", 1)[0]
+
+
+def read_zone_file(path: Path) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """(gap_s, capacity per tick, spot price per tick or None) of one per-zone JSON file."""
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError("file not found", where=str(path)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"not valid JSON ({err})", where=str(path)) from None
+    try:
+        gap = float(doc["metadata"]["gap_seconds"])
+        data = np.asarray(doc["data"], dtype=np.int64)
+        prices = doc.get("prices")
+    except (KeyError, TypeError, ValueError) as err:
+        raise InputError(
+            f"not a spot trace ({type(err).__name__}: {err})",
+            where=str(path),
+            fix='expected {"metadata": {"gap_seconds": N}, "data": [counts...]}',
+        ) from None
+    if data.ndim != 1 or data.size == 0 or gap <= 0 or (data < 0).any():
+        raise InputError(
+            "trace data must be a non-empty list of counts >= 0 with gap_seconds > 0",
+            where=str(path),
+        )
+    price = None
+    if prices is not None:
+        price = np.asarray(prices, dtype=np.float64)
+        if price.shape != data.shape:
+            raise InputError("'prices' must have one value per tick of 'data'", where=str(path))
+    return gap, data, price
+
+
+def load_json_traces(
+    files: list[Path],
+    *,
+    name: str,
+    unlimited_when_positive: bool = False,
+    gap_s: float | None = None,
+) -> Trace:
+    """Combine per-zone JSON files into one trace.
+
+    Args:
+        unlimited_when_positive: for 1-node availability traces, where 1 means "spot is
+            obtainable here", not "exactly one instance".
+        gap_s: override the files' tick length (e.g. the SkyServe artifact's AWS3 copy says
+            300 s although the real cadence was 195 s).
+    """
+    if not files:
+        raise InputError("no trace files given", where=name)
+    gaps, rows, prices = [], [], []
+    for f in sorted(files):
+        gap, data, price = read_zone_file(f)
+        gaps.append(gap)
+        rows.append(data)
+        prices.append(price)
+    if len(set(gaps)) != 1:
+        raise InputError(
+            f"zone files disagree on gap_seconds ({sorted(set(gaps))})", where=name,
+            fix="load them as separate traces",
+        )
+    n = min(r.size for r in rows)
+    capacity = np.stack([r[:n] for r in rows])
+    if unlimited_when_positive:
+        capacity = np.where(capacity > 0, UNLIMITED, 0).astype(np.int64)
+    spot_price = None
+    if all(p is not None for p in prices):
+        spot_price = np.stack([p[:n] for p in prices if p is not None])
+    zones = tuple(infer_zone_id(zone_name_from_file(f)) for f in sorted(files))
+    if len(set(zones)) != len(zones):
+        raise InputError("two files map to the same zone", where=name)
+    return Trace(
+        name=name,
+        zones=zones,
+        gap_s=gap_s if gap_s is not None else gaps[0],
+        capacity=capacity,
+        spot_price=spot_price,
+        source=str(files[0].parent),
+    )
