@@ -2,8 +2,10 @@
 
 Invariants: `capacity` is an int64 array of shape (zones, ticks), values >= 0, where
 `UNLIMITED` stands for "as many as you ask" (1-node availability traces: 1 means obtainable).
-`spot_price`, when present, is float64 $/h per replica with the same shape. Zone order is the
-trace's own; simulations shuffle it per repeat, never here.
+`spot_price`, when present, is float64 $/h per replica with the same shape. `filled`, when
+present, is a bool mask of the same shape marking cells a loader filled in because the source had
+no observation there (e.g. a prober outage); their capacity is the loader's documented guess.
+Zone order is the trace's own; simulations shuffle it per repeat, never here.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ UNLIMITED = 1_000_000  # capacity value meaning "no limit at our scale"
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,6 +36,7 @@ class Trace:
     on_demand_price: FloatArray | None = None  # (zones,), $/h per replica
     instance: str | None = None  # instance type the trace was collected with, if known
     source: str = ""  # where it was loaded from, for reports
+    filled: BoolArray | None = None  # (zones, ticks), True where the loader filled a gap
 
     def __post_init__(self) -> None:
         if self.capacity.ndim != 2 or self.capacity.shape[0] != len(self.zones):
@@ -45,6 +49,8 @@ class Trace:
             raise ValueError("spot_price must have the same shape as capacity")
         if self.on_demand_price is not None and self.on_demand_price.shape != (len(self.zones),):
             raise ValueError("on_demand_price must have one value per zone")
+        if self.filled is not None and self.filled.shape != self.capacity.shape:
+            raise ValueError("filled must have the same shape as capacity")
 
     @property
     def n_ticks(self) -> int:
@@ -53,6 +59,13 @@ class Trace:
     @property
     def duration_s(self) -> float:
         return self.n_ticks * self.gap_s
+
+    @property
+    def filled_ticks(self) -> tuple[int, ...]:
+        """Ticks where at least one zone's capacity was filled in rather than observed."""
+        if self.filled is None:
+            return ()
+        return tuple(int(t) for t in np.flatnonzero(self.filled.any(axis=0)))
 
     def window(self, start_tick: int, n_ticks: int) -> Trace:
         """Ticks [start_tick, start_tick + n_ticks), wrapping around the end like the paper's
@@ -64,6 +77,7 @@ class Trace:
             self,
             capacity=self.capacity[:, idx],
             spot_price=None if self.spot_price is None else self.spot_price[:, idx],
+            filled=None if self.filled is None else self.filled[:, idx],
         )
 
     def select(self, zones: Sequence[str]) -> Trace:
@@ -76,6 +90,7 @@ class Trace:
             capacity=self.capacity[rows],
             spot_price=None if self.spot_price is None else self.spot_price[rows],
             on_demand_price=None if self.on_demand_price is None else self.on_demand_price[rows],
+            filled=None if self.filled is None else self.filled[rows],
         )
 
     def zone_index(self, name: str) -> int:
