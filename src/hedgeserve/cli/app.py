@@ -14,6 +14,7 @@ import sys
 
 import typer
 
+from hedgeserve.cli.simulate import simulate
 from hedgeserve.errors import InputError
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 
 # Subcommands: one import + one registration each, in the order `hedge --help` lists them.
+app.command("simulate")(simulate)
 
 
 def main() -> None:

@@ -1,0 +1,268 @@
+"""`hedge simulate`: replay a real spot trace and compare SpotHedge with its baselines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TextIO
+
+import typer
+
+from hedgeserve.errors import InputError
+
+if TYPE_CHECKING:
+    from hedgeserve.sim.experiment import Experiment, ExperimentResult
+    from hedgeserve.sim.metrics import RunResult
+    from hedgeserve.traces.model import Trace
+
+Outputs = tuple[Path | None, Path | None, Path | None]  # --json, --events, --plot
+
+DEFAULT_POLICIES = "spothedge,even_spread,round_robin,on_demand,optimal"
+
+
+def simulate(
+    trace: Annotated[
+        str,
+        typer.Option(
+            help="Bundled trace name (gcp-h100), paper trace (AWS1..3, GCP1), file or folder."
+        ),
+    ] = "gcp-h100",
+    zones: Annotated[
+        str | None, typer.Option(help="Comma-separated zones to use (default: all).")
+    ] = None,
+    policies: Annotated[str, typer.Option(help="Comma-separated policies.")] = DEFAULT_POLICIES,
+    target: Annotated[int, typer.Option(help="N_tar: ready replicas the service needs.")] = 3,
+    extra: Annotated[int, typer.Option(help="N_extra: spare spot replicas for SpotHedge.")] = 1,
+    base_ondemand: Annotated[
+        int, typer.Option(help="On-demand replicas SpotHedge always keeps.")
+    ] = 0,
+    cold_start: Annotated[float, typer.Option(help="Seconds from launch to ready.")] = 120.0,
+    hours: Annotated[float, typer.Option(help="Length of each run (trace hours).")] = 24.0,
+    repeats: Annotated[
+        int, typer.Option(help="Runs, each at a random trace offset and zone order.")
+    ] = 10,
+    seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same results.")] = 0,
+    workload: Annotated[
+        str, typer.Option(help="poisson:RATE | counts:PATH[:scale=S][:cap=C] | log:PATH")
+    ] = "poisson:0.15",
+    mean_service: Annotated[
+        float, typer.Option(help="Mean service time (s) without token counts.")
+    ] = 10.0,
+    timeout: Annotated[
+        float, typer.Option(help="A request fails after this many seconds.")
+    ] = 100.0,
+    k: Annotated[
+        str,
+        typer.Option(help="On-demand price = k × spot price; 'list' = the trace's list prices."),
+    ] = "3",
+    gap_seconds: Annotated[
+        float | None, typer.Option(help="Override the trace's tick length.")
+    ] = None,
+    launch_failure: Annotated[
+        float, typer.Option(help="Seconds a refused spot launch takes.")
+    ] = 30.0,
+    concurrency: Annotated[int, typer.Option(help="Requests one replica serves at once.")] = 1,
+    sweep: Annotated[
+        str | None,
+        typer.Option(help="Sweep one parameter, e.g. extra=0,1,2,3 or cold-start=60,120."),
+    ] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
+    events: Annotated[Path | None, typer.Option(help="Write every event as JSON lines.")] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write a PNG: bars per policy + zone timeline.")
+    ] = None,
+) -> None:
+    """Replay a spot trace: SpotHedge vs. EvenSpread, RoundRobin, OnDemand and the optimum."""
+    from hedgeserve.sim.experiment import Experiment
+    from hedgeserve.sim.workload import ServiceModel, parse_workload
+    from hedgeserve.traces.catalog import load_trace
+
+    loaded = load_trace(trace, gap_s=gap_seconds)
+    if zones:
+        loaded = loaded.select([z.strip() for z in zones.split(",") if z.strip()])
+    experiment = Experiment(
+        policies=tuple(p.strip() for p in policies.split(",") if p.strip()),
+        target=target,
+        extra=extra,
+        base_ondemand=base_ondemand,
+        cold_start_s=cold_start,
+        hours=hours,
+        repeats=repeats,
+        seed=seed,
+        on_demand_ratio=_ratio(k),
+        launch_failure_s=launch_failure,
+        timeout_s=timeout,
+        concurrency=concurrency,
+        workload=parse_workload(workload),
+        service=ServiceModel(mean_s=_positive(mean_service, "--mean-service")),
+    )
+    for flag, value in (
+        ("--launch-failure", launch_failure),
+        ("--concurrency", concurrency),
+        ("--base-ondemand", base_ondemand + 1),
+    ):
+        _positive(value, flag)
+    experiment.validate(loaded)
+    if sweep:
+        _run_sweep(loaded, experiment, sweep, (json_path, events, plot))
+    else:
+        _run_once(loaded, experiment, (json_path, events, plot))
+
+
+def _run_once(trace: Trace, experiment: Experiment, outputs: Outputs) -> None:
+    from hedgeserve.sim.experiment import run_experiment
+    from hedgeserve.sim.plot import plot_experiment
+    from hedgeserve.sim.report import write_events, write_json
+
+    json_path, events, plot = outputs
+    with _progress(len(experiment.policies) * experiment.repeats) as advance:
+        result = run_experiment(trace, experiment, keep_logs=bool(events or plot), on_run=advance)
+    _print_table(result, trace)
+    if json_path:
+        write_json(json_path, result.to_json())
+    if events:
+        with _open_out(events) as stream:
+            write_events(stream, result)
+    if plot:
+        spot_first = next((p for p in experiment.policies if p != "on_demand"), None)
+        plot_experiment(plot, result, timeline_policy=spot_first)
+
+
+def _run_sweep(trace: Trace, experiment: Experiment, text: str, outputs: Outputs) -> None:
+    from hedgeserve.sim.experiment import sweep
+    from hedgeserve.sim.plot import plot_sweep
+    from hedgeserve.sim.report import write_events, write_json
+
+    json_path, events, plot = outputs
+    name, values = _parse_sweep(text)
+    runs = len(values) * len(experiment.policies) * experiment.repeats
+    with _progress(runs) as advance:
+        results = sweep(trace, experiment, name, values, keep_logs=bool(events), on_run=advance)
+    for value, result in results:
+        _print_table(result, trace, title=f"{name} = {value:g}")
+    if json_path:
+        write_json(
+            json_path, {"sweep": name, "values": values, "runs": [r.to_json() for _, r in results]}
+        )
+    if events:
+        with _open_out(events) as stream:
+            for value, result in results:
+                write_events(stream, result, extra={name: value})
+    if plot:
+        plot_sweep(plot, name, results)
+
+
+_SWEEPABLE = {
+    "extra": "extra",
+    "cold-start": "cold_start_s",
+    "cold_start": "cold_start_s",
+    "target": "target",
+    "base-ondemand": "base_ondemand",
+}
+
+
+def _parse_sweep(text: str) -> tuple[str, list[float]]:
+    name, eq, raw = text.partition("=")
+    if not eq or name not in _SWEEPABLE:
+        raise InputError(
+            f"cannot read {text!r}",
+            where="--sweep",
+            fix="use extra=0,1,2,3, cold-start=60,120,240,480 or target=1,2,3",
+        )
+    try:
+        values = [float(v) for v in raw.split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"values in {text!r} must be numbers", where="--sweep") from None
+    if not values or any(v < 0 for v in values):
+        raise InputError("give one or more values >= 0", where="--sweep")
+    return _SWEEPABLE[name], values
+
+
+def _ratio(text: str) -> float | None:
+    if text == "list":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not a number", where="--k", fix="e.g. --k 3, or --k list"
+        ) from None
+    return _positive(value, "--k")
+
+
+def _positive(value: float, flag: str) -> float:
+    if not value > 0:
+        raise InputError(f"must be positive, got {value:g}", where=flag)
+    return value
+
+
+def _open_out(path: Path) -> TextIO:
+    try:
+        return path.open("w")
+    except OSError as err:
+        raise InputError(f"cannot write ({err.strerror})", where=str(path)) from None
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[RunResult], None]]:
+    """A progress bar on stderr (only on a terminal); yields the per-run callback."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("simulating"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} runs"),
+        TimeElapsedColumn(),
+    )
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as progress:
+        task = progress.add_task("runs", total=total)
+        yield lambda _result: progress.advance(task)
+
+
+def _print_table(result: ExperimentResult, trace: Trace, title: str | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    p = result.params
+    caption = (
+        f"{trace.name}: {len(trace.zones)} zones, tick {trace.gap_s:g} s; "
+        f"N_tar={p['target']}, N_extra={p['extra']}, cold start {p['cold_start_s']:g} s, "
+        f"{p['hours']:g} h × {p['repeats']} repeats, workload {p['workload']}"
+    )
+    table = Table(title=title, caption=caption)
+    for header in (
+        "policy",
+        "avail %",
+        "cost $",
+        "cost % OD",
+        "OD share %",
+        "p50 s",
+        "p90 s",
+        "p99 s",
+        "mean s",
+        "fail %",
+        "preempt",
+        "launches",
+    ):
+        table.add_column(header, justify="left" if header == "policy" else "right")
+    for m in result.means():
+        table.add_row(
+            str(m["policy"]),
+            f"{m['availability']:.2f}",
+            f"{m['cost']:.2f}",
+            f"{m['cost_vs_on_demand']:.1f}",
+            f"{m['on_demand_share']:.1f}",
+            f"{m['latency_p50']:.1f}",
+            f"{m['latency_p90']:.1f}",
+            f"{m['latency_p99']:.1f}",
+            f"{m['latency_mean']:.1f}",
+            f"{m['failure_rate']:.2f}",
+            f"{m['preemptions']:.1f}",
+            f"{m['launches']:.1f}",
+        )
+    Console(width=max(Console().width, 120)).print(table)

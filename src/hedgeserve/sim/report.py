@@ -1,0 +1,54 @@
+"""Turning experiment results into files: the JSON summary and the JSON-lines event log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from hedgeserve.errors import InputError
+from hedgeserve.sim.experiment import ExperimentResult
+
+_EVENT_FIELDS = ("policy", "repeat", "t", "event", "zone", "replica", "spot", "capacity")
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    try:
+        path.write_text(json.dumps(payload, indent=2, allow_nan=True) + "\n")
+    except OSError as err:
+        raise InputError(f"cannot write ({err.strerror})", where=str(path)) from None
+
+
+def write_events(
+    stream: TextIO, result: ExperimentResult, extra: dict[str, Any] | None = None
+) -> int:
+    """Write every capacity change and replica transition as one JSON object per line.
+
+    Times are seconds from the run's start; `zone` is the zone id; `replica`, `spot` and
+    `capacity` are null where they do not apply. Returns the number of lines written."""
+    zones_of = {w.repeat: w.trace.zones for w in result.windows}
+    count = 0
+    for (policy, repeat), log in result.logs.items():
+        zones = zones_of[repeat]
+        for t, event, zone, replica, spot, capacity in log:
+            row = dict(
+                zip(
+                    _EVENT_FIELDS,
+                    (
+                        policy,
+                        repeat,
+                        round(t, 6),
+                        event,
+                        zones[zone],
+                        None if replica < 0 else replica,
+                        None if spot < 0 else bool(spot),
+                        None if capacity < 0 else capacity,
+                    ),
+                    strict=True,
+                )
+            )
+            if extra:
+                row.update(extra)
+            stream.write(json.dumps(row) + "\n")
+            count += 1
+    return count

@@ -1,0 +1,197 @@
+"""One simulated run: one policy, one trace window, one workload.
+
+The loop merges two sorted streams — cloud events (capacity changes, replicas becoming ready,
+failed launches, policy wake-ups) from the event queue and request arrivals from the workload —
+and calls the policy once after every batch of cloud events at the same instant. The policy
+sees exactly what the live controller would show it: an `Observation` of live replicas, zone
+offers and the zone events since its last call.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from hedgeserve.core.decisions import Launch, Observation, Policy
+from hedgeserve.core.replicas import ReplicaId, ReplicaState, ZoneEvent, ZoneSignal
+from hedgeserve.sim.cloud import LogRow, SimCloud, SimReplica
+from hedgeserve.sim.event_queue import EventQueue, Kind
+from hedgeserve.sim.metrics import RunResult, summarize
+from hedgeserve.sim.pricing import PriceBook
+from hedgeserve.sim.serving import Serving
+from hedgeserve.sim.workload import Workload
+from hedgeserve.traces.model import Trace
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    target: int = 3  # N_tar
+    cold_start_s: float = 120.0
+    launch_failure_s: float = 30.0  # how long a cloud takes to refuse a spot launch
+    warmup_s: float | None = None  # excluded from availability; default: the cold start
+    timeout_s: float = 100.0
+    concurrency: int = 1  # requests a replica serves at once
+    routing: str = "least_load"
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    result: RunResult
+    log: list[LogRow]
+
+
+def simulate_run(
+    policy: Policy[Any],
+    *,
+    window: Trace,
+    prices: PriceBook,
+    workload: Workload,
+    config: RunConfig,
+    seed: int,
+    horizon_s: float,
+    repeat: int = 0,
+) -> RunOutcome:
+    return _Run(policy, window, prices, workload, config, seed, horizon_s).execute(repeat)
+
+
+class _Run:
+    def __init__(
+        self,
+        policy: Policy[Any],
+        window: Trace,
+        prices: PriceBook,
+        workload: Workload,
+        config: RunConfig,
+        seed: int,
+        horizon_s: float,
+    ) -> None:
+        self.policy = policy
+        self.config = config
+        self.horizon = horizon_s
+        self.workload = workload
+        self.queue = EventQueue()
+        self.cloud = SimCloud(
+            zones=window.zones,
+            capacity=window.capacity,
+            gap_s=window.gap_s,
+            prices=prices,
+            queue=self.queue,
+            rng=random.Random(seed),
+            cold_start_s=config.cold_start_s,
+            launch_failure_s=config.launch_failure_s,
+        )
+        self.serving = Serving(
+            arrival_s=workload.arrival_s,
+            service_s=workload.service_s,
+            timeout_s=config.timeout_s,
+            concurrency=config.concurrency,
+            routing=config.routing,
+        )
+        self.zone_index = {z: i for i, z in enumerate(window.zones)}
+        self.target = config.target
+        self.state = policy.initial_state(self.cloud.offers(0.0))
+        self.zone_events: list[ZoneEvent] = []
+        self.wakes: set[float] = set()
+        # availability: time with >= target ready replicas inside [warmup, horizon]
+        self.warmup = config.cold_start_s if config.warmup_s is None else config.warmup_s
+        self.ready = 0
+        self.last_t = 0.0
+        self.ok_s = 0.0
+
+    def execute(self, repeat: int) -> RunOutcome:
+        arrivals = self.workload.arrival_s.tolist()
+        n, i = len(arrivals), 0
+        queue, serving, horizon = self.queue, self.serving, self.horizon
+        self._decide(0.0)
+        while True:
+            t_next = min(queue.peek_time(), horizon)
+            while i < n and arrivals[i] < t_next:
+                serving.dispatch(i, arrivals[i])
+                i += 1
+            if t_next >= horizon:
+                break
+            self._advance(t_next)
+            while queue.peek_time() == t_next:
+                _, kind, payload = queue.pop()
+                self._handle(t_next, kind, payload)
+            self._decide(t_next)
+        self._advance(horizon)
+        self.cloud.close(horizon)
+        serving.finish()
+        span = max(horizon - self.warmup, 1e-9)
+        result = summarize(
+            policy=self.policy.name,
+            repeat=repeat,
+            availability=100.0 * self.ok_s / span,
+            cloud=self.cloud,
+            serving=serving,
+            on_demand_reference=self.target * self.cloud.prices.cheapest_on_demand * horizon / 3600,
+            requests=i,
+        )
+        return RunOutcome(result, self.cloud.log)
+
+    def _handle(self, now: float, kind: Kind, payload: object) -> None:
+        if kind is Kind.CAPACITY:
+            zone, capacity = payload  # type: ignore[misc]
+            for replica in self.cloud.set_capacity(now, zone, capacity):
+                self._lost(replica, now)
+        elif kind is Kind.READY:
+            ready = self.cloud.mark_ready(now, ReplicaId(payload))  # type: ignore[arg-type]
+            if ready is not None:
+                self.ready += 1
+                self.serving.replica_ready(ready, now)
+                if ready.is_spot:
+                    self._zone_event(ready, ZoneSignal.READY, now)
+        elif kind is Kind.LAUNCH_FAILED:
+            failed = self.cloud.fail_launch(now, ReplicaId(payload))  # type: ignore[arg-type]
+            if failed is not None:
+                self._zone_event(failed, ZoneSignal.LAUNCH_FAILED, now)
+        elif kind is Kind.TARGET:
+            self.target = int(payload)  # type: ignore[call-overload]
+        else:  # Kind.WAKE: nothing to do but the decision that follows every batch
+            self.wakes.discard(now)
+
+    def _lost(self, replica: SimReplica, now: float) -> None:
+        if replica.ready_at is not None:
+            self.ready -= 1
+        self.serving.replica_lost(replica, now)
+        self._zone_event(replica, ZoneSignal.PREEMPTED, now)
+
+    def _zone_event(self, replica: SimReplica, signal: ZoneSignal, now: float) -> None:
+        self.zone_events.append(ZoneEvent(self.cloud.zones[replica.zone], signal, now))
+
+    def _decide(self, now: float) -> None:
+        obs = Observation(
+            now=now,
+            target=self.target,
+            zones=self.cloud.offers(now),
+            replicas=self.cloud.views(),
+            events=tuple(self.zone_events),
+        )
+        self.zone_events.clear()
+        decision = self.policy.decide(obs, self.state)
+        self.state = decision.state
+        for action in decision.actions:
+            if isinstance(action, Launch):
+                self.cloud.launch(now, self.zone_index[action.zone], action.is_spot)
+            else:
+                self._terminate(self.cloud.replicas[action.replica], now)
+        wake = decision.next_check_at
+        if wake is not None and wake > now and wake not in self.wakes:
+            self.wakes.add(wake)  # one queue entry per instant; a stale wake-up only re-decides
+            self.queue.push(wake, Kind.WAKE)
+
+    def _terminate(self, replica: SimReplica, now: float) -> None:
+        billed_until = now
+        if replica.state is ReplicaState.READY:
+            self.ready -= 1
+            billed_until = min(self.serving.replica_draining(replica, now), self.horizon)
+        self.cloud.terminate(now, replica, billed_until)
+
+    def _advance(self, now: float) -> None:
+        if self.ready >= self.target:
+            lo, hi = max(self.last_t, self.warmup), min(now, self.horizon)
+            if hi > lo:
+                self.ok_s += hi - lo
+        self.last_t = now
