@@ -122,9 +122,11 @@ def _load_paper(paper: PaperTrace, unlimited: bool | None, gap_s: float | None) 
     looked = [p / PAPER_SUBDIR / paper.name for p in shared_data_candidates()]
     folder = next((p for p in looked if p.is_dir()), None)
     if folder is None:
+        places = ", ".join(str(p) for p in looked) or (
+            f"nowhere (${SHARED_DATA_ENV} is unset and no project root holds the working folder)"
+        )
         raise InputError(
-            f"paper trace {paper.name} not found; looked in: "
-            + (", ".join(str(p) for p in looked) or "(nowhere)"),
+            f"paper trace {paper.name} not found; looked in: {places}",
             fix=f"set {SHARED_DATA_ENV} to the folder holding traces/spothedge-ae/ (these traces "
             "have no license and are not redistributed with hedgeserve; get them from "
             "MaoZiming/spothedge_ae data/)",
