@@ -92,8 +92,8 @@ def load_trace(
         raise InputError(f"gap_s must be positive, got {gap_s}", where=f"trace {ref}")
     if not ref or not ref.strip():
         raise InputError("empty trace reference", fix=_names_fix())
-    if ref in BUNDLED:
-        trace = BUNDLED[ref].load()
+    if ref.lower() in BUNDLED:
+        trace = BUNDLED[ref.lower()].load()
         return _adjust(trace, unlimited_when_positive, gap_s)
     if ref.upper() in PAPER_TRACES:
         trace = _load_paper(PAPER_TRACES[ref.upper()], unlimited_when_positive, gap_s)
