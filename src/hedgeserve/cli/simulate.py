@@ -249,7 +249,10 @@ def _print_table(result: ExperimentResult, trace: Trace, title: str | None = Non
         "preempt",
         "launches",
     ):
-        table.add_column(header, justify="left" if header == "policy" else "right")
+        if header == "policy":
+            table.add_column(header, no_wrap=True, min_width=11)
+        else:
+            table.add_column(header, justify="right")
     for m in result.means():
         table.add_row(
             str(m["policy"]),
@@ -265,4 +268,7 @@ def _print_table(result: ExperimentResult, trace: Trace, title: str | None = Non
             f"{m['preemptions']:.1f}",
             f"{m['launches']:.1f}",
         )
-    Console(width=max(Console().width, 120)).print(table)
+    console = Console()
+    if not console.is_terminal:  # piped or captured: do not squeeze to 80 columns
+        console = Console(width=160)
+    console.print(table)
