@@ -14,6 +14,7 @@ import sys
 
 import typer
 
+from hedgeserve.cli.check import check
 from hedgeserve.cli.simulate import simulate
 from hedgeserve.errors import InputError
 
@@ -27,6 +28,7 @@ app = typer.Typer(
 
 # Subcommands: one import + one registration each, in the order `hedge --help` lists them.
 app.command("simulate")(simulate)
+app.command("check")(check)
 
 
 def main() -> None:
