@@ -15,6 +15,8 @@ import sys
 import typer
 
 from hedgeserve.cli.check import check
+from hedgeserve.cli.plan import plan
+from hedgeserve.cli.profile import profile
 from hedgeserve.cli.simulate import simulate
 from hedgeserve.errors import InputError
 
@@ -28,6 +30,8 @@ app = typer.Typer(
 
 # Subcommands: one import + one registration each, in the order `hedge --help` lists them.
 app.command("simulate")(simulate)
+app.command("plan")(plan)
+app.command("profile")(profile)
 app.command("check")(check)
 
 
