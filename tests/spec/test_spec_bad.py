@@ -93,6 +93,11 @@ CASES: dict[str, Bad] = {
         "service.replica_policy.max_replicas",
         "set max_replicas",
     ),
+    "never-runs-a-replica": Bad(
+        "service:\n  replica_policy:\n    min_replicas: 0\n" + RUN,
+        "service.replica_policy.max_replicas",
+        "at least 1",
+    ),
     "negative-overprovision": Bad(
         "service:\n  replica_policy:\n    min_replicas: 1\n    num_overprovision: -1\n" + RUN,
         "service.replica_policy.num_overprovision",

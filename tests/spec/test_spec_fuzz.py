@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from hedgeserve.errors import InputError
 from hedgeserve.spec import ServiceSpec, parse_spec
+from hedgeserve.spec.describe import describe_spec
 
 # A few hundred cases keep the suite fast; HEDGE_FUZZ_EXAMPLES=5000 for a deeper run.
 N_EXAMPLES = int(os.environ.get("HEDGE_FUZZ_EXAMPLES", "150"))
@@ -93,6 +94,7 @@ def _check(text: str) -> None:
     assert spec.probe.path.startswith("/")
     assert spec.candidates
     spec.warnings()
+    assert all(label and isinstance(text, str) for label, text in describe_spec(spec))
 
 
 @settings(max_examples=N_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -92,6 +92,14 @@ def test_replica_policy_autoscaling_with_skyserve_defaults() -> None:
     assert p.num_overprovision == 0 and p.base_ondemand_replicas == 0
 
 
+def test_scale_to_zero_is_allowed_with_a_target_qps() -> None:
+    s = spec(
+        "service:\n  replica_policy:\n    min_replicas: 0\n    max_replicas: 2\n"
+        "    target_qps_per_replica: 1\n"
+    )
+    assert (s.policy.min_replicas, s.policy.max_replicas) == (0, 2) and s.policy.is_autoscaling
+
+
 def test_spothedge_policy_resolves_every_knob() -> None:
     s = spec(
         """

@@ -160,8 +160,13 @@ class ReplicaPolicyConfig(StrictModel):
                 field="max_replicas",
             )
         if upper == 0:
+            said = (
+                "max_replicas is 0"
+                if self.max_replicas is not None
+                else ("min_replicas is 0 and max_replicas is not set")
+            )
             raise rule_error(
-                "max_replicas is 0, so the service would never run a replica",
+                f"{said}, so the service would never run a replica",
                 fix="set max_replicas to at least 1",
                 field="max_replicas",
             )
