@@ -15,6 +15,7 @@ import sys
 import typer
 
 from hedgeserve.cli.check import check
+from hedgeserve.cli.engine import engine
 from hedgeserve.cli.plan import plan
 from hedgeserve.cli.profile import profile
 from hedgeserve.cli.simulate import simulate
@@ -33,6 +34,7 @@ app.command("simulate")(simulate)
 app.command("plan")(plan)
 app.command("profile")(profile)
 app.command("check")(check)
+app.command("engine")(engine)
 
 
 def main() -> None:
