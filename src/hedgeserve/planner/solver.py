@@ -96,10 +96,18 @@ def _check_servable(problem: Problem) -> None:
             raise NoPlan(f"bucket #{b} has load but no option can serve it")
 
 
-def _quota_bounds(problem: Problem) -> tuple[list[float], list[float]]:
+def _replica_bounds(problem: Problem) -> tuple[list[float], list[float]]:
+    """Quota bounds, tightened by the cheapest single-type plan: no optimum spends more than it,
+    so n_g <= cost / price_g. Fewer candidate counts make branch-and-bound shorter."""
+    singles = [single_type_plan(problem, g) for g in range(len(problem.options))]
+    best = min((p.cost_per_hour for p in singles if p is not None), default=math.inf)
     lower = [float(o.min_replicas) for o in problem.options]
-    upper = [math.inf if o.max_replicas is None else float(o.max_replicas)
-             for o in problem.options]
+    upper = []
+    for o in problem.options:
+        quota = math.inf if o.max_replicas is None else float(o.max_replicas)
+        by_cost = math.floor(best / o.price_per_hour + 1e-9) \
+            if o.price_per_hour > 0 and math.isfinite(best) else math.inf
+        upper.append(max(min(quota, by_cost), o.min_replicas))
     return lower, upper
 
 
@@ -145,7 +153,7 @@ def solve_mix(problem: Problem, *, time_limit_s: float = 60.0) -> Plan:
         rows.append(row)
         lower_rhs.append(float(problem.min_replicas))
         upper_rhs.append(np.inf)
-    n_lower, n_upper = _quota_bounds(problem)
+    n_lower, n_upper = _replica_bounds(problem)
     bounds = Bounds(n_lower + [0.0] * len(pairs), n_upper + [1.0] * len(pairs))
     integrality = np.array([1] * n_opts + [0] * len(pairs))
     result = milp(cost, constraints=LinearConstraint(np.array(rows), lower_rhs, upper_rhs),
