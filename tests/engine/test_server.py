@@ -81,6 +81,10 @@ async def test_chat_completion_body(start: MakeClient) -> None:
     usage = data["usage"]
     assert usage["completion_tokens"] == 12
     assert usage["total_tokens"] == usage["prompt_tokens"] + 12
+    health = await (await client.get("/health")).json()
+    assert health["steps"] == 12  # a lone request: one prefill step, then 11 decode steps
+    assert health["step_model_s"] == pytest.approx(0.005 + 11 * 0.002)
+    assert health["step_time_ratio"] >= 1.0  # sleeps never end early
 
 
 async def test_chat_stream_chunks(start: MakeClient) -> None:

@@ -76,6 +76,9 @@ async def _health(request: web.Request) -> web.Response:
         "status": str(phase), "emulated": True, "model": app[CONFIG].model_name,
         "replica_id": identity.replica_id, "zone": identity.zone, "spot": identity.is_spot,
         "running": scheduler.running, "waiting": scheduler.waiting,
+        "steps": scheduler.steps, "step_model_s": round(scheduler.model_s, 6),
+        "step_actual_s": round(scheduler.actual_s, 6),
+        "step_time_ratio": round(scheduler.step_time_ratio, 4),
     }, status=200 if phase is Phase.SERVING else 503)
 
 
