@@ -56,11 +56,11 @@ def plan(
         help="Named size distribution (arena-like) or a request log (CSV/JSONL with input "
              "and output token counts).")] = "arena-like",
     rate: Annotated[float | None, typer.Option(
-        help="Total request rate, req/s [default: the log's arrival rate].",
+        help="Total request rate, req/s (default: the log's arrival rate).",
         show_default=False)] = None,
     slo_tpot: Annotated[str, typer.Option(help="Time-per-output-token SLO, e.g. 40ms.")] = "40ms",
     slo_ttft: Annotated[str | None, typer.Option(
-        help="Time-to-first-token SLO, e.g. 2s [default: none].", show_default=False)] = None,
+        help="Time-to-first-token SLO, e.g. 2s (default: none).", show_default=False)] = None,
     slo_percentile: Annotated[int, typer.Option(
         help="Percentile the SLO applies to when capacities come from profiles (50, 90, 99).")
     ] = 50,
@@ -90,10 +90,10 @@ def plan(
         help="GPU catalog YAML replacing the packaged one.", rich_help_panel=_PLAN,
         show_default=False)] = None,
     input_edges: Annotated[str | None, typer.Option(
-        help="Input-token bucket edges [default: 25,100,250,500,1k,2k,4k,8k,16k].",
+        help="Input-token bucket edges (default: 25,100,250,500,1k,2k,4k,8k,16k).",
         rich_help_panel=_SIZES, show_default=False)] = None,
     output_edges: Annotated[str | None, typer.Option(
-        help="Output-token bucket edges [default: 25,100,250,500,1k,2k].",
+        help="Output-token bucket edges (default: 25,100,250,500,1k,2k).",
         rich_help_panel=_SIZES, show_default=False)] = None,
     json_out: Annotated[Path | None, typer.Option(
         "--json", help="Write the plan as JSON ('-' for stdout).", rich_help_panel=_OUT,

@@ -26,14 +26,14 @@ def profile(
     model: Annotated[str, typer.Option(help="Model label for the profile, e.g. llama-2-7b.")
                      ] = "llama-2-7b",
     model_name: Annotated[str | None, typer.Option(
-        help="Model name to send in requests [default: the first of /v1/models].",
+        help="Model name to send in requests (default: the first of /v1/models).",
         show_default=False)] = None,
     gpus_per_replica: Annotated[int, typer.Option(
         help="GPUs behind the endpoint (tensor parallel).")] = 1,
     slo_tpot: Annotated[str, typer.Option(help="TPOT SLO the search targets, e.g. 40ms.")
                         ] = "40ms",
     slo_ttft: Annotated[str | None, typer.Option(
-        help="TTFT SLO the search targets [default: none].", show_default=False)] = None,
+        help="TTFT SLO the search targets (default: none).", show_default=False)] = None,
     percentile: Annotated[int, typer.Option(help="SLO percentile: 50, 90 or 99.")] = 50,
     input_edges: Annotated[str, typer.Option(
         help="Input-token bucket edges to profile.", rich_help_panel=_SIZES)

@@ -22,8 +22,8 @@ def plot_cost_vs_rate(points: Sequence[SweepPoint], path: Path, title: str) -> N
     fig, ax = plt.subplots(figsize=(7, 4.5))
     gpus = list(points[0].baseline_cost_per_hour) if points else []
     for gpu in gpus:
-        xy = [(p.rate_per_s, p.baseline_cost_per_hour[gpu]) for p in points
-              if p.baseline_cost_per_hour[gpu] is not None]
+        xy = [(p.rate_per_s, cost) for p in points
+              if (cost := p.baseline_cost_per_hour[gpu]) is not None]
         if xy:
             ax.plot([x for x, _ in xy], [y for _, y in xy], marker="o", linewidth=1.2,
                     label=f"{gpu} only")
