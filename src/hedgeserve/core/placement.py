@@ -5,9 +5,8 @@ replica yet (Z_A \\ Z_C); when every active zone already hosts one, in the cheap
 On-demand replicas are never preempted, so they simply go to the cheapest on-demand zone,
 preferring one without an on-demand replica so that a zone outage cannot take them all.
 The paper leaves price ties open. We break them towards spreading — the zone with the fewest
-spot replicas first, then the order of the observation's zone list (the simulator shuffles it per
-repeat). Without this, equal prices always resolve to the same zone, and the literal rules can
-cycle between two full zones while a zone with free capacity stays unused.
+spot replicas first — then by the order of the observation's zone list (the simulator shuffles
+it per repeat), so that equal prices do not always resolve to the same zone.
 """
 
 from __future__ import annotations
@@ -19,7 +18,9 @@ from hedgeserve.core.zones import ZoneId, ZoneOffer
 
 
 def choose_spot_zone(
-    zones: Sequence[ZoneOffer], active: Collection[ZoneId], spot_per_zone: Counter[ZoneId]
+    zones: Sequence[ZoneOffer],
+    active: Collection[ZoneId],
+    spot_per_zone: Counter[ZoneId],
 ) -> ZoneId:
     """Cheapest zone of `active` without a spot replica, else the cheapest of `active`;
     `spot_per_zone` counts the launched spot replicas per zone (Z_C is its support)."""

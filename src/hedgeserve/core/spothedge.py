@@ -33,6 +33,8 @@ class SpotHedge:
     dynamic_fallback: bool = True  # launch on-demand while ready spot replicas are short
     # Z_P returns to Z_A when fewer than this many zones stay active (the paper: 2)
     min_active_zones: int = MIN_ACTIVE_ZONES
+    # SkyServe resets on failed launches as on preemptions; we do not (see zone_sets.py)
+    launch_failure_as_preemption: bool = False
 
     @property
     def name(self) -> str:
@@ -43,7 +45,10 @@ class SpotHedge:
 
     def decide(self, obs: Observation, state: ZoneSets) -> Decision[ZoneSets]:
         sets = apply_zone_events(
-            sync_enabled_zones(state, obs.zones), obs.events, self.min_active_zones
+            sync_enabled_zones(state, obs.zones),
+            obs.events,
+            self.min_active_zones,
+            self.launch_failure_as_preemption,
         )
         spot = [r for r in obs.replicas if r.is_spot]
         on_demand = [r for r in obs.replicas if not r.is_spot]

@@ -41,31 +41,36 @@ def mark_preempted(sets: ZoneSets, zone: ZoneId, min_active: int = MIN_ACTIVE_ZO
     active = sets.active - {zone}
     preempted = sets.preempted | {zone}
     if len(active) < min_active:
-        return ZoneSets(active=active | preempted, preempted=frozenset())
-    return ZoneSets(active=active, preempted=preempted)
+        return ZoneSets(active | preempted, frozenset())
+    return ZoneSets(active, preempted)
 
 
 def mark_ready(sets: ZoneSets, zone: ZoneId) -> ZoneSets:
     if zone not in sets.preempted:
         return sets
-    return ZoneSets(active=sets.active | {zone}, preempted=sets.preempted - {zone})
+    return ZoneSets(sets.active | {zone}, sets.preempted - {zone})
 
 
 def mark_launch_failed(sets: ZoneSets, zone: ZoneId) -> ZoneSets:
     if zone not in sets.active:
         return sets
     if len(sets.active) == 1:  # nothing else to try: start over with every zone
-        return ZoneSets(active=sets.active | sets.preempted, preempted=frozenset())
-    return ZoneSets(active=sets.active - {zone}, preempted=sets.preempted | {zone})
+        return ZoneSets(sets.active | sets.preempted, frozenset())
+    return ZoneSets(sets.active - {zone}, sets.preempted | {zone})
 
 
 def apply_zone_events(
-    sets: ZoneSets, events: Iterable[ZoneEvent], min_active: int = MIN_ACTIVE_ZONES
+    sets: ZoneSets,
+    events: Iterable[ZoneEvent],
+    min_active: int = MIN_ACTIVE_ZONES,
+    launch_failure_as_preemption: bool = False,
 ) -> ZoneSets:
+    """Fold zone events into the sets. `launch_failure_as_preemption` restores SkyServe's
+    behaviour (a failed launch resets like a preemption); kept for comparison only."""
     for event in events:
         if event.signal is ZoneSignal.READY:
             sets = mark_ready(sets, event.zone)
-        elif event.signal is ZoneSignal.PREEMPTED:
+        elif event.signal is ZoneSignal.PREEMPTED or launch_failure_as_preemption:
             sets = mark_preempted(sets, event.zone, min_active)
         else:
             sets = mark_launch_failed(sets, event.zone)

@@ -8,7 +8,7 @@ same trace window, prices and requests, so differences come from the policies al
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -43,9 +43,9 @@ class Experiment:
     workload: WorkloadSource = field(default_factory=lambda: Poisson(0.15))
     service: ServiceModel = field(default_factory=ServiceModel)
 
-    def validate(self, trace: Trace) -> None:
+    def validate(self, trace: Trace, custom: Collection[str] = ()) -> None:
         for name in self.policies:
-            if name not in POLICY_NAMES:
+            if name not in POLICY_NAMES and name not in custom:
                 raise InputError(
                     f"unknown policy {name!r}",
                     where="--policies",
@@ -105,14 +105,21 @@ class ExperimentResult:
         }
 
 
+PolicyBuilder = Callable[["Experiment", Trace, PriceBook], Policy[Any]]
+
+
 def run_experiment(
     trace: Trace,
     experiment: Experiment,
     *,
     keep_logs: bool = False,
     on_run: Callable[[RunResult], None] | None = None,
+    custom: Mapping[str, PolicyBuilder] | None = None,
 ) -> ExperimentResult:
-    experiment.validate(trace)
+    """Run every policy of `experiment` on every repeat. `custom` adds named policies (e.g.
+    ablations of SpotHedge) next to the built-in ones."""
+    custom = custom or {}
+    experiment.validate(trace, custom)
     horizon = experiment.hours * 3600.0
     n_ticks = min(math.ceil(horizon / trace.gap_s - 1e-9), trace.n_ticks)
     config = RunConfig(
@@ -133,7 +140,10 @@ def run_experiment(
         prices = price_book(window, experiment.on_demand_ratio)
         workload = make_workload(experiment.workload, experiment.service, rng, horizon)
         for name in experiment.policies:
-            policy: Policy[Any] = build_policy(name, experiment, window, prices)
+            if name in custom:
+                policy: Policy[Any] = custom[name](experiment, window, prices)
+            else:
+                policy = build_policy(name, experiment, window, prices)
             outcome = simulate_run(
                 policy,
                 window=window,
@@ -143,6 +153,7 @@ def run_experiment(
                 seed=experiment.seed * 1_000_003 + repeat,
                 horizon_s=horizon,
                 repeat=repeat,
+                label=name,
             )
             out.runs.append(outcome.result)
             if keep_logs:
@@ -173,8 +184,9 @@ def sweep(
         )
     results = []
     for value in values:
-        cast = float(value) if parameter == "cold_start_s" else int(value)
-        results.append(
-            (value, run_experiment(trace, replace(experiment, **{parameter: cast}), **kwargs))
-        )
+        if parameter == "cold_start_s":
+            changed = replace(experiment, cold_start_s=float(value))
+        else:
+            changed = replace(experiment, **{parameter: int(value)})  # type: ignore[arg-type]
+        results.append((value, run_experiment(trace, changed, **kwargs)))
     return results

@@ -31,8 +31,8 @@ class PriceBook:
         self.spot = spot.astype(np.float64)  # (zones, ticks) $/h, for planners that see ahead
         self._spot = [list(map(float, row)) for row in spot]
         # cumulative $ at each tick boundary, per zone: _cum[z][k] = cost of [0, k*gap)
-        self._cum = [
-            [0.0, *np.cumsum(row * gap_s / 3600.0).tolist()] for row in spot.astype(np.float64)
+        self._cum: list[list[float]] = [
+            [0.0, *map(float, np.cumsum(row * gap_s / 3600.0))] for row in spot.astype(np.float64)
         ]
         if on_demand_ratio is not None:
             self.on_demand = [float(on_demand_ratio * row.mean()) for row in spot]

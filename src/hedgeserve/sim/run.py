@@ -51,8 +51,11 @@ def simulate_run(
     seed: int,
     horizon_s: float,
     repeat: int = 0,
+    label: str | None = None,
 ) -> RunOutcome:
-    return _Run(policy, window, prices, workload, config, seed, horizon_s).execute(repeat)
+    """Simulate one run; results are reported under `label` (default: the policy's name)."""
+    run = _Run(policy, window, prices, workload, config, seed, horizon_s)
+    return run.execute(repeat, label or policy.name)
 
 
 class _Run:
@@ -99,7 +102,7 @@ class _Run:
         self.last_t = 0.0
         self.ok_s = 0.0
 
-    def execute(self, repeat: int) -> RunOutcome:
+    def execute(self, repeat: int, label: str) -> RunOutcome:
         arrivals = self.workload.arrival_s.tolist()
         n, i = len(arrivals), 0
         queue, serving, horizon = self.queue, self.serving, self.horizon
@@ -121,7 +124,7 @@ class _Run:
         serving.finish()
         span = max(horizon - self.warmup, 1e-9)
         result = summarize(
-            policy=self.policy.name,
+            policy=label,
             repeat=repeat,
             availability=100.0 * self.ok_s / span,
             cloud=self.cloud,
@@ -131,24 +134,24 @@ class _Run:
         )
         return RunOutcome(result, self.cloud.log)
 
-    def _handle(self, now: float, kind: Kind, payload: object) -> None:
+    def _handle(self, now: float, kind: Kind, payload: Any) -> None:
         if kind is Kind.CAPACITY:
-            zone, capacity = payload  # type: ignore[misc]
+            zone, capacity = payload
             for replica in self.cloud.set_capacity(now, zone, capacity):
                 self._lost(replica, now)
         elif kind is Kind.READY:
-            ready = self.cloud.mark_ready(now, ReplicaId(payload))  # type: ignore[arg-type]
+            ready = self.cloud.mark_ready(now, ReplicaId(payload))
             if ready is not None:
                 self.ready += 1
                 self.serving.replica_ready(ready, now)
                 if ready.is_spot:
                     self._zone_event(ready, ZoneSignal.READY, now)
         elif kind is Kind.LAUNCH_FAILED:
-            failed = self.cloud.fail_launch(now, ReplicaId(payload))  # type: ignore[arg-type]
+            failed = self.cloud.fail_launch(now, ReplicaId(payload))
             if failed is not None:
                 self._zone_event(failed, ZoneSignal.LAUNCH_FAILED, now)
         elif kind is Kind.TARGET:
-            self.target = int(payload)  # type: ignore[call-overload]
+            self.target = int(payload)
         else:  # Kind.WAKE: nothing to do but the decision that follows every batch
             self.wakes.discard(now)
 

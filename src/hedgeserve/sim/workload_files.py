@@ -54,10 +54,10 @@ def read_request_log(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     in_key = next((k for k in _INPUT_KEYS if k in first), None)
     out_key = next((k for k in _OUTPUT_KEYS if k in first), None)
     try:
-        arrival = np.asarray([float(r[arrival_key]) for r in records])
+        arrival = np.asarray([_number(r[arrival_key]) for r in records])
         tokens = None
         if in_key and out_key:
-            tokens = np.asarray([[float(r[in_key]), float(r[out_key])] for r in records])
+            tokens = np.asarray([[_number(r[in_key]), _number(r[out_key])] for r in records])
     except (KeyError, ValueError, TypeError) as err:
         raise InputError(f"bad value in the request log ({err})", where=str(path)) from None
     if (arrival < 0).any() or (tokens is not None and (tokens < 0).any()):
@@ -94,3 +94,9 @@ def _pick(record: dict[str, object], keys: tuple[str, ...], path: Path, what: st
         where=str(path),
         fix="add a header row naming the columns",
     )
+
+
+def _number(value: object) -> float:
+    if isinstance(value, (int, float, str)):
+        return float(value)
+    raise ValueError(f"{value!r} is not a number")
