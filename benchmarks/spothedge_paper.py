@@ -165,9 +165,8 @@ def main() -> None:
             out["ablation"][name] = result.to_json()["results"]
             for m in result.means():
                 a, c = m["availability"], m["cost_vs_on_demand"]
-                print(
-                    f"  {name} {m['policy']:20s} {a:6.2f} | {c:5.1f}   {ABLATIONS[str(m['policy'])]}"
-                )
+                why = ABLATIONS[str(m["policy"])]
+                print(f"  {name} {m['policy']:20s} {a:6.2f} | {c:5.1f}   {why}")
 
     if args.sensitivity and "AWS1" in traces:
         print("\nsensitivity on AWS1 (SpotHedge): availability % | cost % | mean latency s")
