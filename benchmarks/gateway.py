@@ -1,0 +1,221 @@
+"""Gateway benchmark: req/s and latency, direct vs our gateway vs nginx vs SkyServe's LB.
+
+Setup (Debian 12), once:
+    apt-get install -y wrk nginx-light          # load generator; nginx with the echo module
+    python3.11 -m venv /tmp/hedge-skyserve-venv && /tmp/hedge-skyserve-venv/bin/pip install skypilot
+    (or benchmarks/.venv-skyserve; --skyserve-python PATH for any other place)
+
+Run:
+    python benchmarks/gateway.py                   # ~3 minutes; --duration 3 for a quick look
+    python benchmarks/gateway.py --out benchmarks/results/gateway.json
+
+One nginx upstream on loopback answers (a) POST /v1/json, a 150-byte completion, and (b)
+POST /v1/sse, 64 SSE events `--sse-delay-ms` apart then [DONE]. wrk (1 thread) drives each
+target at 64 and 256 connections for `--duration` seconds after a 1 s warm-up: the upstream
+directly, our gateway (`hedge gateway`, one process), nginx as a streaming reverse proxy
+(1 worker, keep-alive pool, proxy_buffering off) and SkyServe's load balancer (skypilot, stock,
+its controller answered by benchmarks/gateway_skyserve_stub.py). A last pass at 1 connection
+measures the latency each proxy adds at low load. Everything shares this machine's cores, so
+read ratios taken side by side in one run, not absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import gateway_targets as targets
+
+WRK_SCRIPT = Path(__file__).resolve().parent / "gateway_wrk.lua"
+SKYSERVE_SETUP = (
+    "python3.11 -m venv /tmp/hedge-skyserve-venv && "
+    "/tmp/hedge-skyserve-venv/bin/pip install skypilot"
+)
+
+
+@dataclass
+class Run:
+    workload: str
+    connections: int
+    target: str
+    req_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int  # socket errors + timeouts + non-2xx
+    requests: int
+
+
+def wrk(url: str, connections: int, duration_s: float) -> dict[str, int]:
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{duration_s}s", "--timeout", "10s",
+            "-s", str(WRK_SCRIPT), url]  # fmt: skip
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    line = next(ln for ln in out.splitlines() if ln.startswith("WRK_JSON "))
+    return dict(json.loads(line.removeprefix("WRK_JSON ")))
+
+
+def measure(
+    workload: str, connections: int, name: str, base: str, duration_s: float, warmup_s: float
+) -> Run:
+    url = f"{base}/v1/{workload}"
+    if warmup_s > 0:
+        wrk(url, connections, warmup_s)
+    r = wrk(url, connections, duration_s)
+    errors = (
+        r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["non2xx"] + r["timeouts"]
+    )
+    return Run(
+        workload=workload,
+        connections=connections,
+        target=name,
+        req_per_s=r["requests"] / (r["duration_us"] / 1e6),
+        p50_ms=r["p50_us"] / 1000,
+        p99_ms=r["p99_us"] / 1000,
+        errors=errors,
+        requests=r["requests"],
+    )
+
+
+def print_table(runs: list[Run]) -> None:
+    by_key = {(r.workload, r.connections, r.target): r for r in runs}
+    header = (
+        f"{'workload':<8} {'conns':>5} {'target':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>6} {'ours/this':>9} {'this/direct':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in runs:
+        ours = by_key.get((r.workload, r.connections, "ours"))
+        direct = by_key.get((r.workload, r.connections, "direct"))
+        vs_ours = f"{ours.req_per_s / r.req_per_s:.2f}x" if ours and r.req_per_s else "-"
+        vs_direct = f"{r.req_per_s / direct.req_per_s:.2f}" if direct and direct.req_per_s else "-"
+        print(
+            f"{r.workload:<8} {r.connections:>5} {r.target:<9} {r.req_per_s:>9.0f} "
+            f"{r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>6} {vs_ours:>9} {vs_direct:>11}"
+        )
+
+
+def summarise(runs: list[Run]) -> dict[str, object]:
+    """The issue's targets, computed from the runs."""
+    get = {(r.workload, r.connections, r.target): r for r in runs}
+    out: dict[str, object] = {}
+    for workload in ("json", "sse"):
+        for conns in (64, 256):
+            ours = get.get((workload, conns, "ours"))
+            sky = get.get((workload, conns, "skyserve"))
+            ngx = get.get((workload, conns, "nginx"))
+            if ours and sky and sky.req_per_s:
+                out[f"{workload}_c{conns}_ours_over_skyserve"] = round(
+                    ours.req_per_s / sky.req_per_s, 2
+                )
+            if ours and ngx and ngx.req_per_s:
+                out[f"{workload}_c{conns}_ours_over_nginx"] = round(
+                    ours.req_per_s / ngx.req_per_s, 3
+                )
+    direct = get.get(("json", 1, "direct"))
+    for name in ("ours", "nginx", "skyserve"):
+        run = get.get(("json", 1, name))
+        if run and direct:
+            out[f"added_p50_ms_low_load_{name}"] = round(run.p50_ms - direct.p50_ms, 3)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=6.0, help="seconds per measured run")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per run")
+    parser.add_argument("--sse-events", type=int, default=64)
+    parser.add_argument("--sse-delay-ms", type=int, default=2, help="whole milliseconds")
+    parser.add_argument("--connections", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--skyserve-python", default=None, help="python of a skypilot venv")
+    parser.add_argument("--no-skyserve", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/gateway.json"))
+    args = parser.parse_args()
+
+    missing = targets.missing_tools()
+    if missing:
+        print(f"missing: {', '.join(missing)} — run: apt-get install -y wrk nginx-light")
+        return 2
+    sky_python = None if args.no_skyserve else targets.find_skyserve_python(args.skyserve_python)
+    if sky_python is None and not args.no_skyserve:
+        print(f"SkyServe LB not installed (skipping it); to include it: {SKYSERVE_SETUP}")
+
+    with tempfile.TemporaryDirectory(prefix="hedge-gw-bench-") as tmp:
+        fleet = targets.Fleet(Path(tmp))
+        try:
+            names = ("direct", "ours", "nginx", "skyserve", "stub")
+            ports = {n: targets.free_port() for n in names}
+            upstream = targets.upstream_conf(
+                fleet.workdir, ports["direct"], events=args.sse_events, delay_ms=args.sse_delay_ms
+            )
+            fleet.nginx("upstream", upstream)
+            proxy_conf = targets.nginx_proxy_conf(fleet.workdir, ports["nginx"], ports["direct"])
+            fleet.nginx("nginx", proxy_conf)
+            fleet.start("ours", targets.gateway_argv(ports["ours"], ports["direct"]))
+            names = ("direct", "ours", "nginx")
+            if sky_python is not None:
+                fleet.start("stub", targets.stub_argv(ports["stub"], ports["direct"]))
+                fleet.start(
+                    "skyserve", targets.skyserve_argv(sky_python, ports["skyserve"], ports["stub"])
+                )
+                names += ("skyserve",)
+            bases = {n: f"http://127.0.0.1:{ports[n]}" for n in names}
+            for name in names:
+                waited = targets.wait_ready(f"{bases[name]}/v1/json", fleet, timeout_s=60)
+                print(f"{name:<9} ready after {waited:.1f} s at {bases[name]}", flush=True)
+
+            runs: list[Run] = []
+            for workload in ("json", "sse"):
+                for conns in args.connections:
+                    for name in names:
+                        run = measure(
+                            workload, conns, name, bases[name], args.duration, args.warmup
+                        )
+                        runs.append(run)
+                        print(f"  {workload} c={conns} {name}: {run.req_per_s:.0f} req/s")
+            for name in names:  # low load: what one proxy hop adds
+                runs.append(measure("json", 1, name, bases[name], min(args.duration, 4.0), 0.5))
+            fleet.check_alive()
+        finally:
+            fleet.stop()
+
+    print()
+    print_table(runs)
+    summary = summarise(runs)
+    print()
+    for key, value in summary.items():
+        print(f"{key}: {value}")
+    doc = {
+        "benchmark": "gateway",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"cpus": _cpu_count(), "python": platform.python_version()},
+        "settings": {
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "sse_events": args.sse_events,
+            "sse_delay_ms": args.sse_delay_ms,
+            "load_generator": "wrk -t1",
+        },
+        "runs": [asdict(r) for r in runs],
+        "summary": summary,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

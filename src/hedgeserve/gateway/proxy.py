@@ -1,0 +1,418 @@
+"""The data path: one aiohttp handler that forwards any method and path to a ready replica.
+
+Per request: check the API key, read the body once (bounded, 413 above the limit) and keep it
+for retries, pick a replica with the routing policy, send, and stream the answer back chunk by
+chunk (`iter_any` → `write`, no buffering; SSE flushes per event). Invariants:
+
+- A request is retried on another replica only while no byte has reached the client, and only
+  for the causes in `failures.RETRYABLE` (connect failure, reset, upstream 502/503) — never
+  after a first-byte timeout, so a slow generation is not run twice.
+- In-flight counts are exact: increment and decrement bracket each attempt in `try/finally`
+  on the replica object (see `replica_set.py`).
+- When nothing is eligible the request waits for a change of the replica set, at most
+  `queue_timeout_s` from arrival, then gets 503 with `Retry-After`.
+- A client that disconnects cancels the handler (aiohttp `handler_cancellation`), which closes
+  the upstream connection: the replica sees the disconnect and can stop generating.
+- Once bytes went out, an upstream failure closes the client connection without the final
+  chunk, so the client sees a truncated response rather than a clean end.
+
+Error bodies use OpenAI's shape, {"error": {"message", "type", "code"}}. Nothing is logged per
+request; headers and bodies are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Callable
+
+import aiohttp
+from aiohttp import hdrs, web
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from hedgeserve.gateway.auth import BearerKeys
+from hedgeserve.gateway.config import GatewayConfig
+from hedgeserve.gateway.failures import (
+    CLIENT_STATUS,
+    MARKS_SUSPECT,
+    RETRYABLE,
+    Cause,
+    backoff_s,
+    status_cause,
+)
+from hedgeserve.gateway.replica_set import Replica, ReplicaSet
+from hedgeserve.gateway.routing import RoutingPolicy
+from hedgeserve.gateway.sse import SseWatch, StreamTap
+from hedgeserve.gateway.stats import GatewayStats
+
+# RFC 9110 §7.6.1: meaningful for one connection only, never forwarded.
+HOP_BY_HOP = (
+    hdrs.CONNECTION, hdrs.KEEP_ALIVE, hdrs.PROXY_AUTHENTICATE, hdrs.PROXY_AUTHORIZATION,
+    hdrs.TE, hdrs.TRAILER, hdrs.TRANSFER_ENCODING, hdrs.UPGRADE,
+)  # fmt: skip
+SMALL_BODY_BYTES = 256 * 1024  # answers up to this size (with Content-Length) are read whole
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class IdleTimeout(aiohttp.ClientError):
+    """Set on the upstream stream by the watchdog when a started body goes silent."""
+
+
+class _Watchdog:
+    """One timer per streamed response instead of one timeout per chunk.
+
+    The stream loop stamps `last` after each chunk it forwards; when the timer fires it either
+    re-arms for `last + timeout` or fails the upstream read with `IdleTimeout`.
+    """
+
+    __slots__ = ("_loop", "_timeout", "_content", "_handle", "last")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, timeout: float, content: aiohttp.StreamReader
+    ) -> None:
+        self._loop = loop
+        self._timeout = timeout
+        self._content = content
+        self.last = loop.time()
+        self._handle = loop.call_at(self.last + timeout, self._check)
+
+    def _check(self) -> None:
+        due = self.last + self._timeout
+        if self._loop.time() >= due:
+            self._content.set_exception(IdleTimeout("upstream stream idle"))
+        else:
+            self._handle = self._loop.call_at(due, self._check)
+
+    def cancel(self) -> None:
+        self._handle.cancel()
+
+
+def error_response(
+    status: int, message: str, cause: str, *, retry_after: str | None = None
+) -> web.Response:
+    body = json.dumps({"error": {"message": message, "type": "gateway_error", "code": cause}})
+    resp = web.Response(status=status, text=body, content_type="application/json")
+    if retry_after is not None:
+        resp.headers[hdrs.RETRY_AFTER] = retry_after
+    return resp
+
+
+def request_headers(request: web.BaseRequest, *, strip_auth: bool) -> CIMultiDict[str]:
+    """Headers to send upstream: the client's, minus hop-by-hop, Host and Content-Length."""
+    out = CIMultiDict(request.headers)
+    connection = out.get(hdrs.CONNECTION)
+    if connection:
+        for token in connection.split(","):
+            name = token.strip()
+            if name.lower() not in ("keep-alive", "close"):
+                out.popall(name, None)  # a header the client marked as hop-by-hop
+    for name in HOP_BY_HOP:
+        out.popall(name, None)
+    out.popall(hdrs.HOST, None)
+    out.popall(hdrs.CONTENT_LENGTH, None)  # recomputed from the body we send
+    if strip_auth:
+        out.popall(hdrs.AUTHORIZATION, None)  # the gateway's key is not the replica's business
+    peer = request.remote
+    if peer:
+        prior = out.get(hdrs.X_FORWARDED_FOR)
+        out[hdrs.X_FORWARDED_FOR] = f"{prior}, {peer}" if prior else peer
+    out[hdrs.X_FORWARDED_PROTO] = request.scheme
+    return out
+
+
+def response_headers(upstream: CIMultiDictProxy[str], *, keep_length: bool) -> CIMultiDict[str]:
+    out = CIMultiDict(upstream)
+    for name in HOP_BY_HOP:
+        out.popall(name, None)
+    if not keep_length:
+        out.popall(hdrs.CONTENT_LENGTH, None)
+    return out
+
+
+async def read_body(request: web.BaseRequest, limit: int) -> bytes | None:
+    """The whole request body (None if it has none); BodyTooLarge above `limit` bytes."""
+    length = request.content_length
+    if length is not None:
+        if length > limit:
+            raise BodyTooLarge
+        return await request.content.readexactly(length) if length else b""
+    if not request.body_exists:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.readany():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class Proxy:
+    def __init__(
+        self,
+        *,
+        config: GatewayConfig,
+        replicas: ReplicaSet,
+        policy: RoutingPolicy,
+        session: aiohttp.ClientSession,
+        stats: GatewayStats,
+        rng: random.Random,
+        tap_factory: Callable[[web.BaseRequest], StreamTap | None] | None = None,
+    ) -> None:
+        self._cfg = config
+        self._replicas = replicas
+        self._policy = policy
+        self._session = session
+        self._stats = stats
+        self._rng = rng
+        self._tap_factory = tap_factory
+        self._keys = BearerKeys(config.api_keys) if config.api_keys else None
+        self._timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=None,
+            sock_connect=config.connect_timeout_s,
+            sock_read=config.first_byte_timeout_s,  # until headers; the watchdog takes the body
+        )
+        self._retry_after = str(config.retry_after_s)
+
+    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+        stats = self._stats
+        stats.requests_total += 1
+        stats.active += 1
+        try:
+            return await self._serve(request, stats)
+        finally:
+            stats.active -= 1
+
+    async def _serve(self, request: web.BaseRequest, stats: GatewayStats) -> web.StreamResponse:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        if self._keys is not None and not self._keys.allows(
+            request.headers.get(hdrs.AUTHORIZATION)
+        ):
+            stats.count_error(Cause.UNAUTHORIZED)
+            resp = error_response(401, "missing or invalid API key", Cause.UNAUTHORIZED)
+            resp.headers[hdrs.WWW_AUTHENTICATE] = "Bearer"
+            stats.count_response(401)
+            return resp
+        try:
+            body = await read_body(request, self._cfg.max_body_bytes)
+        except BodyTooLarge:
+            stats.count_error(Cause.BODY_TOO_LARGE)
+            stats.count_response(413)
+            resp = error_response(
+                413, f"request body over {self._cfg.max_body_bytes} bytes", Cause.BODY_TOO_LARGE
+            )
+            resp.force_close()  # the unread rest of the body makes the connection unusable
+            return resp
+        except asyncio.IncompleteReadError:
+            stats.count_error(Cause.CLIENT_DISCONNECT)
+            raise
+        headers = request_headers(request, strip_auth=self._keys is not None)
+        try:
+            resp = await self._route(request, body, headers, started, loop)
+        except asyncio.CancelledError:
+            stats.count_error(Cause.CLIENT_DISCONNECT)
+            raise
+        stats.count_response(resp.status)
+        stats.latency.observe(loop.time() - started)
+        return resp
+
+    async def _route(
+        self,
+        request: web.BaseRequest,
+        body: bytes | None,
+        headers: CIMultiDict[str],
+        started: float,
+        loop: asyncio.AbstractEventLoop,
+    ) -> web.StreamResponse:
+        deadline = started + self._cfg.queue_timeout_s
+        tried: list[Replica] = []
+        attempts = 0
+        cause = Cause.NO_REPLICA
+        while True:
+            replica = self._replicas.pick(self._policy, self._rng, tried)
+            if replica is None:
+                if not await self._wait_for_replica(deadline, loop):
+                    return self._give_up(cause if attempts else Cause.NO_REPLICA)
+                continue
+            attempts += 1
+            replica.inflight += 1
+            replica.requests_total += 1
+            try:
+                result = await self._attempt(request, replica, body, headers, started, loop)
+            finally:
+                replica.inflight -= 1
+            if not isinstance(result, Cause):
+                return result
+            cause = result
+            replica.errors_total += 1
+            self._stats.count_error(cause)
+            if cause in MARKS_SUSPECT:
+                self._replicas.mark_suspect(replica)
+            if cause not in RETRYABLE:
+                return self._give_up(cause)
+            if attempts >= self._cfg.max_attempts:
+                return self._give_up(cause, exhausted=True)
+            tried.append(replica)
+            self._stats.retries_total += 1
+            delay = backoff_s(
+                attempts, self._rng, base_s=self._cfg.backoff_base_s, cap_s=self._cfg.backoff_cap_s
+            )
+            if loop.time() + delay > deadline:
+                return self._give_up(cause, exhausted=True)
+            await asyncio.sleep(delay)
+
+    async def _wait_for_replica(self, deadline: float, loop: asyncio.AbstractEventLoop) -> bool:
+        stats = self._stats
+        stats.queued += 1
+        waited_from = loop.time()
+        try:
+            return await self._replicas.wait_for_change(deadline - waited_from)
+        finally:
+            stats.queued -= 1
+            stats.queue_wait.observe(loop.time() - waited_from)
+
+    def _give_up(self, cause: Cause, *, exhausted: bool = False) -> web.Response:
+        if cause is Cause.NO_REPLICA:
+            self._stats.count_error(cause)
+            return error_response(503, "no replica is ready", cause, retry_after=self._retry_after)
+        if exhausted:
+            self._stats.count_error(Cause.ATTEMPTS_EXHAUSTED)
+        status = CLIENT_STATUS.get(cause, 502)
+        retry_after = self._retry_after if status == 503 else None
+        return error_response(status, f"upstream failed: {cause}", cause, retry_after=retry_after)
+
+    async def _attempt(
+        self,
+        request: web.BaseRequest,
+        replica: Replica,
+        body: bytes | None,
+        headers: CIMultiDict[str],
+        started: float,
+        loop: asyncio.AbstractEventLoop,
+    ) -> web.StreamResponse | Cause:
+        """One try on one replica: a response already sent or returned, or a failure Cause."""
+        url = URL(replica.url + request.raw_path, encoded=True)
+        try:
+            upstream = await self._session.request(
+                request.method,
+                url,
+                headers=headers,
+                data=body,
+                allow_redirects=False,
+                timeout=self._timeout,
+            )
+        except aiohttp.ConnectionTimeoutError:
+            return Cause.CONNECT_TIMEOUT
+        except aiohttp.ClientConnectorError:
+            return Cause.CONNECT
+        except aiohttp.SocketTimeoutError:
+            return Cause.FIRST_BYTE_TIMEOUT
+        except aiohttp.ClientConnectionError:  # disconnected, reset, OS error while sending
+            return Cause.RESET
+        except aiohttp.ClientError:  # malformed status line or headers
+            return Cause.PROTOCOL
+        try:
+            status = upstream.status
+            retry_cause = status_cause(status)
+            if retry_cause is not None:
+                return retry_cause
+            length = upstream.content_length
+            is_sse = upstream.content_type == "text/event-stream"
+            if (
+                length is not None
+                and length <= SMALL_BODY_BYTES
+                and not is_sse
+                and request.method != hdrs.METH_HEAD
+            ):
+                return await self._forward_small(upstream, started, loop)
+            return await self._forward_stream(request, upstream, is_sse, started, loop)
+        finally:
+            upstream.release()
+
+    async def _forward_small(
+        self, upstream: aiohttp.ClientResponse, started: float, loop: asyncio.AbstractEventLoop
+    ) -> web.Response | Cause:
+        # Nothing has gone to the client yet, so a failure here is still retryable.
+        try:
+            data = await upstream.read()
+        except aiohttp.SocketTimeoutError:
+            return Cause.FIRST_BYTE_TIMEOUT
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError):
+            return Cause.RESET
+        self._stats.first_byte.observe(loop.time() - started)
+        return web.Response(
+            status=upstream.status,
+            reason=upstream.reason,
+            body=data,
+            headers=response_headers(upstream.headers, keep_length=False),
+        )
+
+    async def _forward_stream(
+        self,
+        request: web.BaseRequest,
+        upstream: aiohttp.ClientResponse,
+        is_sse: bool,
+        started: float,
+        loop: asyncio.AbstractEventLoop,
+    ) -> web.StreamResponse:
+        out = web.StreamResponse(
+            status=upstream.status,
+            reason=upstream.reason,
+            headers=response_headers(upstream.headers, keep_length=True),
+        )
+        stats = self._stats
+        try:
+            await out.prepare(request)
+        except ConnectionResetError:
+            stats.count_error(Cause.CLIENT_DISCONNECT)
+            return out
+        watch = None
+        if is_sse:
+            tap = self._tap_factory(request) if self._tap_factory is not None else None
+            watch = SseWatch(tap)
+        watchdog = _Watchdog(loop, self._cfg.idle_timeout_s, upstream.content)
+        first = True
+        try:
+            async for chunk in upstream.content.iter_any():
+                if watch is not None:
+                    watch.feed(chunk)
+                await out.write(chunk)
+                watchdog.last = loop.time()
+                if first:
+                    stats.first_byte.observe(watchdog.last - started)
+                    first = False
+        except ConnectionResetError:
+            # The client went away (aiohttp's ClientConnectionResetError is also a ClientError,
+            # so this must come first); leaving closes the upstream connection.
+            stats.count_error(Cause.CLIENT_DISCONNECT)
+            if watch is not None:
+                stats.sse_events_total += watch.events
+                watch.end(complete=False)
+            return out
+        except aiohttp.ClientError as err:
+            cause = Cause.IDLE_TIMEOUT if isinstance(err, IdleTimeout) else Cause.MIDSTREAM
+            stats.count_error(cause)
+            if watch is not None:
+                stats.sse_events_total += watch.events
+                watch.end(complete=False)
+            # Close without the final chunk: the client must see a truncated response.
+            if request.transport is not None:
+                request.transport.close()
+            return out
+        finally:
+            watchdog.cancel()
+        if first:
+            stats.first_byte.observe(loop.time() - started)
+        if watch is not None:
+            stats.sse_events_total += watch.events
+            watch.end(complete=True)
+        await out.write_eof()
+        return out
