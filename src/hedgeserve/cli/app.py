@@ -16,6 +16,7 @@ import typer
 
 from hedgeserve.cli.check import check
 from hedgeserve.cli.engine import engine
+from hedgeserve.cli.gateway import gateway
 from hedgeserve.cli.plan import plan
 from hedgeserve.cli.profile import profile
 from hedgeserve.cli.simulate import simulate
@@ -35,6 +36,7 @@ app.command("plan")(plan)
 app.command("profile")(profile)
 app.command("check")(check)
 app.command("engine")(engine)
+app.command("gateway")(gateway)
 
 
 def main() -> None:
