@@ -97,3 +97,25 @@ def usage_chunk(meta: ResponseMeta, usage: Usage) -> dict[str, object]:
 
 def sse_frame(payload: dict[str, object]) -> bytes:
     return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenFrames:
+    """The token chunks of one stream, serialised once: per token only the text is encoded.
+
+    `frame(text)` is byte for byte `sse_frame(chunk(meta, text=text, ...))`; it saves a full
+    JSON encode per token per stream, the hot path with hundreds of concurrent streams.
+    """
+
+    prefix: bytes
+    suffix: bytes
+
+    def frame(self, text: str) -> bytes:
+        return self.prefix + json.dumps(text).encode() + self.suffix
+
+
+def token_frames(meta: ResponseMeta, *, include_usage: bool) -> TokenFrames:
+    marker = "\u0000hedge-token\u0000"  # cannot occur in the encoded id, model or fingerprint
+    whole = sse_frame(chunk(meta, text=marker, finish=None, include_usage=include_usage))
+    prefix, suffix = whole.split(json.dumps(marker).encode())
+    return TokenFrames(prefix, suffix)

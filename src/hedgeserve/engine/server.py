@@ -40,6 +40,7 @@ from hedgeserve.engine.openai_responses import (
     full_body,
     id_prefix,
     sse_frame,
+    token_frames,
     usage_chunk,
 )
 from hedgeserve.engine.scheduler import ActiveRequest, BatchScheduler
@@ -138,26 +139,29 @@ async def _stream(request: web.Request, active: ActiveRequest, meta: ResponseMet
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"})
     with_usage = planned.include_usage
+    frames = token_frames(meta, include_usage=with_usage)
     try:
         step = await active.steps.get()
         # Headers go out with the first token, so time-to-first-byte is the emulated TTFT.
         await response.prepare(request)
+        out = b""  # frames of one step go out in one write
         if meta.endpoint is Endpoint.CHAT:
-            await response.write(sse_frame(chunk(meta, text=None, finish=None,
-                                                 include_usage=with_usage, role=True)))
+            out = sse_frame(chunk(meta, text=None, finish=None, include_usage=with_usage,
+                                  role=True))
         while True:
             if step.delta:
-                await response.write(sse_frame(chunk(meta, text=step.delta, finish=None,
-                                                     include_usage=with_usage)))
+                out += frames.frame(step.delta)
             if step.state.finish is not None:
                 break
+            if out:
+                await response.write(out)
+                out = b""
             step = await active.steps.get()
-        await response.write(sse_frame(chunk(meta, text=None, finish=step.state.finish,
-                                             include_usage=with_usage)))
+        out += sse_frame(chunk(meta, text=None, finish=step.state.finish,
+                               include_usage=with_usage))
         if with_usage:
-            usage = Usage(planned.prompt_tokens, step.state.produced)
-            await response.write(sse_frame(usage_chunk(meta, usage)))
-        await response.write(DONE_FRAME)
+            out += sse_frame(usage_chunk(meta, Usage(planned.prompt_tokens, step.state.produced)))
+        await response.write(out + DONE_FRAME)
         await response.write_eof()
     except ConnectionResetError:
         pass  # the client went away; the caller takes the request out of the batch
