@@ -261,3 +261,18 @@ async def test_requests_beyond_max_batch_queue(start: MakeClient) -> None:
     # The last two start only after the first two finished: 10 ms prefill + 39 decode steps.
     assert ttfts[2] >= 0.95 * (0.010 + 39 * 0.010)
     assert ttfts[1] < 0.2
+
+
+async def test_a_client_that_goes_away_leaves_the_batch(start: MakeClient) -> None:
+    client = await start(tpot_ms=5)
+    response = await client.post("/v1/chat/completions",
+                                 json=chat_body(max_tokens=5000, stream=True))
+    await response.content.readuntil(b"\n\n")
+    response.close()  # drop the connection mid-stream
+    for _ in range(200):
+        health = await (await client.get("/health")).json()
+        if health["running"] == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert (health["running"], health["waiting"]) == (0, 0)
+    assert health["steps"] < 1000  # it stopped long before its 5000 tokens
