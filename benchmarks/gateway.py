@@ -52,7 +52,7 @@ class Run:
     requests: int
 
 
-def wrk(url: str, connections: int, duration_s: float) -> dict[str, int]:
+def wrk(url: str, connections: int, duration_s: int) -> dict[str, int]:
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{duration_s}s", "--timeout", "10s",
             "-s", str(WRK_SCRIPT), url]  # fmt: skip
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
@@ -61,7 +61,7 @@ def wrk(url: str, connections: int, duration_s: float) -> dict[str, int]:
 
 
 def measure(
-    workload: str, connections: int, name: str, base: str, duration_s: float, warmup_s: float
+    workload: str, connections: int, name: str, base: str, duration_s: int, warmup_s: int
 ) -> Run:
     url = f"{base}/v1/{workload}"
     if warmup_s > 0:
@@ -128,8 +128,8 @@ def summarise(runs: list[Run]) -> dict[str, object]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=6.0, help="seconds per measured run")
-    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per run")
+    parser.add_argument("--duration", type=int, default=6, help="seconds per measured run")
+    parser.add_argument("--warmup", type=int, default=1, help="warm-up seconds (0: none)")
     parser.add_argument("--sse-events", type=int, default=64)
     parser.add_argument("--sse-delay-ms", type=int, default=2, help="whole milliseconds")
     parser.add_argument("--connections", type=int, nargs="+", default=[64, 256])
@@ -180,7 +180,7 @@ def main() -> int:
                         runs.append(run)
                         print(f"  {workload} c={conns} {name}: {run.req_per_s:.0f} req/s")
             for name in names:  # low load: what one proxy hop adds
-                runs.append(measure("json", 1, name, bases[name], min(args.duration, 4.0), 0.5))
+                runs.append(measure("json", 1, name, bases[name], min(args.duration, 4), 1))
             fleet.check_alive()
         finally:
             fleet.stop()

@@ -163,6 +163,18 @@ async def test_no_ready_replica_waits_then_503_with_retry_after(gateway, client)
     assert gw.stats.queue_wait.count == 1 and gw.stats.queued == 0
 
 
+async def test_queue_is_bounded(gateway, client) -> None:
+    gw = await gateway([], queue_timeout_s=1, max_queued=1)
+    first = asyncio.create_task(client.get(gw.url + "/echo"))
+    await asyncio.sleep(0.1)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with client.get(gw.url + "/echo") as resp:  # no room: answered at once
+        assert resp.status == 503 and "Retry-After" in resp.headers
+    assert loop.time() - started < 0.5
+    (await first).release()
+
+
 async def test_queued_request_proceeds_when_a_replica_is_pushed(replicas, gateway, client) -> None:
     (r,) = await replicas("late")
     gw = await gateway([], queue_timeout_s=5)

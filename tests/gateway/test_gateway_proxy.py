@@ -155,3 +155,23 @@ async def test_responses_are_not_recompressed_or_decoded(replicas, gateway) -> N
     _, _, body = await raw_request(gw.port, b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
     names = {k.lower() for k, _ in json.loads(body)["headers"]}
     assert names == {"host", "x-forwarded-for", "x-forwarded-proto"}
+
+
+async def test_expect_100_continue(replicas, gateway) -> None:
+    (r,) = await replicas("r1")
+    gw = await gateway([r.url])
+    reader, writer = await asyncio.open_connection("127.0.0.1", gw.port)
+    writer.write(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"
+    )
+    assert await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2) == (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+    )
+    writer.write(b"hello")
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    echo = json.loads(await reader.readexactly(length))
+    writer.close()
+    assert echo["body"] == "hello"
+    assert "expect" not in {k.lower() for k, _ in echo["headers"]}

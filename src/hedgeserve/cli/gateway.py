@@ -51,6 +51,9 @@ def gateway(
     queue_timeout: Annotated[float, typer.Option(
         help="Seconds a request may wait for a ready replica before 503 + Retry-After.",
         rich_help_panel=_ROUTING)] = 10.0,
+    max_queued: Annotated[int, typer.Option(
+        help="Most requests held while no replica is ready; more get 503 at once.",
+        rich_help_panel=_ROUTING)] = 1024,
     max_attempts: Annotated[int, typer.Option(
         help="Upstream attempts per request (retries go to other replicas).",
         rich_help_panel=_ROUTING)] = 3,
@@ -113,7 +116,7 @@ def gateway(
         policy=policy, api_keys=tuple(keys), tls_cert=tls_cert, tls_key=tls_key,
         admin_port=admin_port, admin_token=admin_token, pull_url=replicas_url,
         pull_interval_s=pull_interval, pull_timeout_s=pull_timeout,
-        queue_timeout_s=queue_timeout, max_attempts=max_attempts,
+        queue_timeout_s=queue_timeout, max_queued=max_queued, max_attempts=max_attempts,
         connect_timeout_s=connect_timeout, first_byte_timeout_s=first_byte_timeout,
         idle_timeout_s=idle_timeout, max_body_bytes=max_body_bytes, probe_path=probe_path,
     )  # fmt: skip

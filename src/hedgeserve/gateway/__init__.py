@@ -3,10 +3,10 @@
 Public surface: `GatewayConfig`, `Gateway` (in-process start/stop), `run_gateway` (process
 entry), `ReplicaSpec` / `parse_replica_set` (the controller's wire format) and the routing
 policy names in `POLICIES`. Module map: `proxy` (hot path), `routing` (pure policies),
-`failures` (pure retry rules), `replica_set` (live set, exact in-flight counts),
-`replica_sync` (probes, pull mode), `sse` (token-event seam for mid-stream failover),
-`stats`/`metrics` (counters, /metrics, /stats), `admin` (admin API), `auth`, `server`.
-See docs/gateway.md.
+`failures` (pure retry rules), `forwarding` (headers, bodies, error answers), `replica_set`
+(live set, exact in-flight counts), `replica_sync` (probes, pull mode), `sse` (token-event seam
+for mid-stream failover), `stats`/`metrics` (counters, /metrics, /stats), `admin` (admin API),
+`auth`, `server`. See docs/gateway.md.
 """
 
 from hedgeserve.gateway.config import GatewayConfig

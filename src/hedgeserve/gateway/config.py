@@ -37,6 +37,7 @@ class GatewayConfig:
     # Data path.
     queue_timeout_s: float = 10.0  # hold requests this long when no replica is ready
     retry_after_s: int = 2  # Retry-After on the 503 that follows
+    max_queued: int = 1024  # beyond this many waiting requests, 503 at once
     max_body_bytes: int = 8 * MiB  # request bodies are kept in memory for retries
     connect_timeout_s: float = 3.0
     first_byte_timeout_s: float = 600.0  # a non-streamed generation sends nothing until done
@@ -81,6 +82,8 @@ class GatewayConfig:
                 raise InputError(f"{name} must be > 0, got {getattr(self, name)}", where=name)
         if self.max_body_bytes < 0:
             raise InputError("max_body_bytes must be >= 0", where="--max-body-bytes")
+        if self.max_queued < 0:
+            raise InputError("max_queued must be >= 0", where="--max-queued")
         if self.max_attempts < 1:
             raise InputError("max_attempts must be >= 1", where="--max-attempts")
         if self.retry_after_s < 0 or self.backoff_base_s < 0 or self.backoff_cap_s < 0:

@@ -23,13 +23,12 @@ request; headers and bodies are never logged.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections.abc import Callable
 
 import aiohttp
 from aiohttp import hdrs, web
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 from yarl import URL
 
 from hedgeserve.gateway.auth import BearerKeys
@@ -42,21 +41,19 @@ from hedgeserve.gateway.failures import (
     backoff_s,
     status_cause,
 )
+from hedgeserve.gateway.forwarding import (
+    BodyTooLarge,
+    error_response,
+    read_body,
+    request_headers,
+    response_headers,
+)
 from hedgeserve.gateway.replica_set import Replica, ReplicaSet
 from hedgeserve.gateway.routing import RoutingPolicy
 from hedgeserve.gateway.sse import SseWatch, StreamTap
 from hedgeserve.gateway.stats import GatewayStats
 
-# RFC 9110 §7.6.1: meaningful for one connection only, never forwarded.
-HOP_BY_HOP = (
-    hdrs.CONNECTION, hdrs.KEEP_ALIVE, hdrs.PROXY_AUTHENTICATE, hdrs.PROXY_AUTHORIZATION,
-    hdrs.TE, hdrs.TRAILER, hdrs.TRANSFER_ENCODING, hdrs.UPGRADE,
-)  # fmt: skip
 SMALL_BODY_BYTES = 256 * 1024  # answers up to this size (with Content-Length) are read whole
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class IdleTimeout(aiohttp.ClientError):
@@ -90,67 +87,6 @@ class _Watchdog:
 
     def cancel(self) -> None:
         self._handle.cancel()
-
-
-def error_response(
-    status: int, message: str, cause: str, *, retry_after: str | None = None
-) -> web.Response:
-    body = json.dumps({"error": {"message": message, "type": "gateway_error", "code": cause}})
-    resp = web.Response(status=status, text=body, content_type="application/json")
-    if retry_after is not None:
-        resp.headers[hdrs.RETRY_AFTER] = retry_after
-    return resp
-
-
-def request_headers(request: web.BaseRequest, *, strip_auth: bool) -> CIMultiDict[str]:
-    """Headers to send upstream: the client's, minus hop-by-hop, Host and Content-Length."""
-    out = CIMultiDict(request.headers)
-    connection = out.get(hdrs.CONNECTION)
-    if connection:
-        for token in connection.split(","):
-            name = token.strip()
-            if name.lower() not in ("keep-alive", "close"):
-                out.popall(name, None)  # a header the client marked as hop-by-hop
-    for name in HOP_BY_HOP:
-        out.popall(name, None)
-    out.popall(hdrs.HOST, None)
-    out.popall(hdrs.CONTENT_LENGTH, None)  # recomputed from the body we send
-    if strip_auth:
-        out.popall(hdrs.AUTHORIZATION, None)  # the gateway's key is not the replica's business
-    peer = request.remote
-    if peer:
-        prior = out.get(hdrs.X_FORWARDED_FOR)
-        out[hdrs.X_FORWARDED_FOR] = f"{prior}, {peer}" if prior else peer
-    out[hdrs.X_FORWARDED_PROTO] = request.scheme
-    return out
-
-
-def response_headers(upstream: CIMultiDictProxy[str], *, keep_length: bool) -> CIMultiDict[str]:
-    out = CIMultiDict(upstream)
-    for name in HOP_BY_HOP:
-        out.popall(name, None)
-    if not keep_length:
-        out.popall(hdrs.CONTENT_LENGTH, None)
-    return out
-
-
-async def read_body(request: web.BaseRequest, limit: int) -> bytes | None:
-    """The whole request body (None if it has none); BodyTooLarge above `limit` bytes."""
-    length = request.content_length
-    if length is not None:
-        if length > limit:
-            raise BodyTooLarge
-        return await request.content.readexactly(length) if length else b""
-    if not request.body_exists:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await request.content.readany():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class Proxy:
@@ -197,32 +133,34 @@ class Proxy:
             request.headers.get(hdrs.AUTHORIZATION)
         ):
             stats.count_error(Cause.UNAUTHORIZED)
-            resp = error_response(401, "missing or invalid API key", Cause.UNAUTHORIZED)
-            resp.headers[hdrs.WWW_AUTHENTICATE] = "Bearer"
             stats.count_response(401)
-            return resp
+            denied = error_response(401, "missing or invalid API key", Cause.UNAUTHORIZED)
+            denied.headers[hdrs.WWW_AUTHENTICATE] = "Bearer"
+            return denied
         try:
             body = await read_body(request, self._cfg.max_body_bytes)
         except BodyTooLarge:
             stats.count_error(Cause.BODY_TOO_LARGE)
             stats.count_response(413)
-            resp = error_response(
+            too_large = error_response(
                 413, f"request body over {self._cfg.max_body_bytes} bytes", Cause.BODY_TOO_LARGE
             )
-            resp.force_close()  # the unread rest of the body makes the connection unusable
-            return resp
-        except asyncio.IncompleteReadError:
+            too_large.force_close()  # the unread rest of the body makes the connection unusable
+            return too_large
+        except asyncio.IncompleteReadError:  # the client left halfway through its body
             stats.count_error(Cause.CLIENT_DISCONNECT)
-            raise
+            cut_short = error_response(400, "request body cut short", Cause.CLIENT_DISCONNECT)
+            cut_short.force_close()
+            return cut_short
         headers = request_headers(request, strip_auth=self._keys is not None)
         try:
-            resp = await self._route(request, body, headers, started, loop)
+            answer = await self._route(request, body, headers, started, loop)
         except asyncio.CancelledError:
             stats.count_error(Cause.CLIENT_DISCONNECT)
             raise
-        stats.count_response(resp.status)
+        stats.count_response(answer.status)
         stats.latency.observe(loop.time() - started)
-        return resp
+        return answer
 
     async def _route(
         self,
@@ -271,6 +209,8 @@ class Proxy:
 
     async def _wait_for_replica(self, deadline: float, loop: asyncio.AbstractEventLoop) -> bool:
         stats = self._stats
+        if stats.queued >= self._cfg.max_queued:
+            return False  # shed load: a flood must not pile up bodies in memory
         stats.queued += 1
         waited_from = loop.time()
         try:
