@@ -15,11 +15,17 @@ import sys
 import typer
 
 from hedgeserve.cli.check import check
+from hedgeserve.cli.controller import controller
+from hedgeserve.cli.down import down
 from hedgeserve.cli.engine import engine
+from hedgeserve.cli.events import events
 from hedgeserve.cli.gateway import gateway
+from hedgeserve.cli.logs import logs
 from hedgeserve.cli.plan import plan
 from hedgeserve.cli.profile import profile
 from hedgeserve.cli.simulate import simulate
+from hedgeserve.cli.status import status
+from hedgeserve.cli.up import up
 from hedgeserve.errors import InputError
 
 app = typer.Typer(
@@ -37,6 +43,12 @@ app.command("profile")(profile)
 app.command("check")(check)
 app.command("engine")(engine)
 app.command("gateway")(gateway)
+app.command("up")(up)
+app.command("status")(status)
+app.command("logs")(logs)
+app.command("events")(events)
+app.command("down")(down)
+app.command("controller", hidden=True)(controller)
 
 
 def main() -> None:
