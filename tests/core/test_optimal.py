@@ -171,6 +171,8 @@ def test_matches_brute_force_on_two_zones_four_ticks(case: dict) -> None:
     )
     assert plan.cost_usd == pytest.approx(expected, abs=1e-6)
     assert plan.availability >= case["availability"] - 1e-9
+    assert plan.lower_bound_usd is not None and plan.lower_bound_usd <= expected + 1e-6
+    assert plan.mip_gap == pytest.approx(0.0, abs=1e-6)
 
 
 @SETTINGS

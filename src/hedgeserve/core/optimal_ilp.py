@@ -125,6 +125,7 @@ def solve_optimal(
     s_plan = drop_idle_holds(np.rint(x.s).astype(np.int64).reshape(n_zones, n), d)
     o_plan = drop_idle_holds(np.rint(x.o).astype(np.int64)[None, :], d)[0]
     ready = ready_counts(s_plan, d).sum(axis=0) + ready_counts(o_plan[None, :], d)[0]
+    cost = float((spot_cost * s_plan).sum() + (od_cost * o_plan).sum())
     return OptimalPlan(
         gap_s=plan_gap,
         spot=s_plan,
@@ -133,11 +134,11 @@ def solve_optimal(
         ready=ready.astype(np.int64),
         target=need,
         warmup_ticks=min(d, n),
-        cost_usd=float((spot_cost * s_plan).sum() + (od_cost * o_plan).sum()),
+        cost_usd=cost,
         status=x.status,
         aggregate=factor,
         subdivide=subdivide,
-        mip_gap=x.mip_gap,
+        lower_bound_usd=min(x.lower_bound, cost),
     )
 
 
@@ -146,7 +147,7 @@ class _Solution:
     s: FloatArray
     o: FloatArray
     status: str
-    mip_gap: float
+    lower_bound: float
 
 
 class _Model:
@@ -284,9 +285,12 @@ class _Model:
                 fix="lower the availability target or the number of replicas",
             )
         status = "optimal" if res.status == 0 else "time_limit"
-        gap = float(getattr(res, "mip_gap", 0.0) or 0.0)
+        # HiGHS proves no schedule costs less than its dual bound; a plan that stopped at the
+        # time limit is only known to lie between the two.
+        bound = getattr(res, "mip_dual_bound", None)
         x = np.asarray(res.x, dtype=np.float64)
-        return _Solution(x[: self.o0], x[self.o0 : self.rs0], status, gap)
+        proven = float(res.fun) if bound is None or not np.isfinite(bound) else float(bound)
+        return _Solution(x[: self.o0], x[self.o0 : self.rs0], status, proven)
 
 
 def _capacity(capacity: ArrayLike) -> IntArray:

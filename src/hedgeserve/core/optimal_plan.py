@@ -34,7 +34,7 @@ class OptimalPlan:
     status: str  # "optimal", or "time_limit" (feasible, optimality not proven)
     aggregate: int = 1  # trace ticks merged into one plan tick
     subdivide: int = 1  # plan ticks per trace tick before merging
-    mip_gap: float = 0.0  # relative gap the solver reported between plan and lower bound
+    lower_bound_usd: float | None = None  # no schedule costs less (solver's proven bound)
     solve_s: float | None = None  # wall time of the solve, set by the caller
 
     def __post_init__(self) -> None:
@@ -44,6 +44,13 @@ class OptimalPlan:
     @property
     def n_ticks(self) -> int:
         return int(self.on_demand.shape[0])
+
+    @property
+    def mip_gap(self) -> float:
+        """Relative distance between the plan's cost and the proven lower bound."""
+        if self.lower_bound_usd is None or self.cost_usd <= 0:
+            return 0.0
+        return max(0.0, (self.cost_usd - self.lower_bound_usd) / self.cost_usd)
 
     @property
     def availability(self) -> float:
