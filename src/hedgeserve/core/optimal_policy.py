@@ -17,12 +17,13 @@ plan's targets were fixed when it was solved.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hedgeserve.core.decisions import Action, Decision, Launch, Observation, Terminate
+from hedgeserve.core.decisions import Action, Decision, Launch, Observation
 from hedgeserve.core.optimal_plan import OptimalPlan
 from hedgeserve.core.replicas import ReplicaView
+from hedgeserve.core.scale_down import trim_to
 from hedgeserve.core.zones import ZoneId, ZoneOffer
 
 # A call a hair before a tick boundary (float error in the caller's clock) belongs to the next
@@ -77,26 +78,19 @@ class OptimalPolicy:
 
         for zone, held in spot_by_zone.items():
             if zone not in want_spot:
-                actions += _terminate(held, len(held), "optimal: zone not in the plan")
+                actions += trim_to(held, 0, "optimal: zone not in the plan")
         for zone, want in want_spot.items():
             have = len(spot_by_zone.get(zone, ()))
             reason = f"optimal: plan holds {want} spot in {zone} at tick {tick}"
-            if have > want:
-                actions += _terminate(spot_by_zone[zone], have - want, reason)
+            actions += trim_to(spot_by_zone.get(zone, []), want, reason)
             launches += [Launch(zone, True, reason) for _ in range(want - have)]
 
         reason = f"optimal: plan holds {want_od} on-demand at tick {tick}"
-        if len(on_demand) > want_od:
-            actions += _terminate(on_demand, len(on_demand) - want_od, reason)
+        actions += trim_to(on_demand, want_od, reason)
         od_zone = self.zones[self.plan.on_demand_zone]
         launches += [Launch(od_zone, False, reason) for _ in range(want_od - len(on_demand))]
 
-        # Terminations first, so a zone's freed capacity is there for the launches.
+        # Terminations first, so a zone's freed capacity is there for the launches. `trim_to`
+        # drops not-ready replicas first, then the newest: the survivors are the oldest, which
+        # is what the plan's held-through-cold-start count assumes.
         return Decision(tuple(actions + launches), None, next_at)
-
-
-def _terminate(held: Iterable[ReplicaView], count: int, reason: str) -> list[Action]:
-    """Not-ready before ready, newest first: the survivors are the oldest replicas, which is
-    what the plan's held-through-cold-start count assumes."""
-    order = sorted(held, key=lambda r: (r.is_ready, -r.launched_at, -r.id))
-    return [Terminate(r.id, reason) for r in order[:count]]
