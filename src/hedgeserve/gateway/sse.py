@@ -35,50 +35,59 @@ class StreamTap(Protocol):
 
 
 class SseParser:
-    """Incremental parser: `feed(chunk)` returns the events completed by that chunk."""
+    """Incremental parser: `feed(chunk)` returns the events completed by that chunk.
 
-    __slots__ = ("_partial", "_data", "_event", "_id")
+    It works an event at a time: a blank line ends an event, so after line endings are
+    normalised to LF, `split(b"\n\n")` yields whole events plus an unfinished rest. A
+    one-line `data:` event, nearly every token of an LLM stream, takes a fast path.
+    """
+
+    __slots__ = ("_partial", "_id")
 
     def __init__(self) -> None:
-        self._partial = b""
-        self._data: list[bytes] = []
-        self._event = b""
+        self._partial = b""  # the unfinished event, line endings already normalised
         self._id: bytes | None = None
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
         buf = self._partial + chunk if self._partial else chunk
+        held_cr = b""
         if b"\r" in buf:
-            # A trailing CR may be the first half of a CRLF split across chunks: keep it back.
-            hold = buf.endswith(b"\r")
-            if hold:
-                buf = buf[:-1]
+            if buf.endswith(b"\r"):
+                # It may be the first half of a CRLF split across chunks: decide next time.
+                buf, held_cr = buf[:-1], b"\r"
             buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-            lines = buf.split(b"\n")
-            self._partial = lines.pop() + (b"\r" if hold else b"")
-        else:
-            lines = buf.split(b"\n")
-            self._partial = lines.pop()
+        blocks = buf.split(b"\n\n")
+        self._partial = blocks.pop() + held_cr
         events: list[SseEvent] = []
-        for line in lines:
-            if not line:
-                if self._data:
-                    events.append(SseEvent(b"\n".join(self._data), self._event, self._id))
-                self._data = []
-                self._event = b""
-            elif line[0] == 0x3A:  # ":" comment / keep-alive
+        for block in blocks:
+            if block[:5] == b"data:" and b"\n" not in block:
+                value = block[5:]
+                events.append(SseEvent(value[1:] if value[:1] == b" " else value, b"", self._id))
                 continue
-            else:
-                field, _, value = line.partition(b":")
-                if value[:1] == b" ":
-                    value = value[1:]
-                if field == b"data":
-                    self._data.append(value)
-                elif field == b"event":
-                    self._event = value
-                elif field == b"id" and b"\0" not in value:
-                    self._id = value
-                # "retry" and unknown fields do not matter to a proxy
+            event = self._parse_block(block)
+            if event is not None:
+                events.append(event)
         return events
+
+    def _parse_block(self, block: bytes) -> SseEvent | None:
+        data: list[bytes] = []
+        name = b""
+        for line in block.split(b"\n"):
+            if not line or line[0] == 0x3A:  # leading blank line, or ":" comment / keep-alive
+                continue
+            field, _, value = line.partition(b":")
+            if value[:1] == b" ":
+                value = value[1:]
+            if field == b"data":
+                data.append(value)
+            elif field == b"event":
+                name = value
+            elif field == b"id" and b"\0" not in value:
+                self._id = value
+            # "retry" and unknown fields do not matter to a proxy
+        if not data:
+            return None  # an event without data is not dispatched
+        return SseEvent(b"\n".join(data), name, self._id)
 
 
 class SseWatch:
