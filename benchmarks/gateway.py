@@ -62,12 +62,21 @@ def wrk(url: str, connections: int, duration_s: int) -> dict[str, int]:
 
 
 def measure(
-    workload: str, connections: int, name: str, base: str, duration_s: int, warmup_s: int
+    fleet: targets.Fleet,
+    name: str,
+    base: str,
+    workload: str,
+    connections: int,
+    duration_s: int,
+    warmup_s: int,
 ) -> Run:
+    """Warm up, let the target go idle, measure, let it go idle again."""
     url = f"{base}/v1/{workload}"
     if warmup_s > 0:
         wrk(url, connections, warmup_s)
+        fleet.wait_idle(name)
     r = wrk(url, connections, duration_s)
+    fleet.wait_idle(name)
     errors = (
         r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["non2xx"] + r["timeouts"]
     )
@@ -171,7 +180,7 @@ def main() -> int:
             upstream = targets.upstream_conf(
                 fleet.workdir, ports["direct"], events=args.sse_events, delay_ms=args.sse_delay_ms
             )
-            fleet.nginx("upstream", upstream)
+            fleet.nginx("direct", upstream)  # the upstream itself is the "direct" target
             proxy_conf = targets.nginx_proxy_conf(fleet.workdir, ports["nginx"], ports["direct"])
             fleet.nginx("nginx", proxy_conf)
             fleet.start("ours", targets.gateway_argv(ports["ours"], ports["direct"]))
@@ -192,12 +201,12 @@ def main() -> int:
                 for conns in args.connections:
                     for name in names:
                         run = measure(
-                            workload, conns, name, bases[name], args.duration, args.warmup
+                            fleet, name, bases[name], workload, conns, args.duration, args.warmup
                         )
                         runs.append(run)
                         print(f"  {workload} c={conns} {name}: {run.req_per_s:.0f} req/s")
             for name in names:  # low load: what one proxy hop adds
-                runs.append(measure("json", 1, name, bases[name], min(args.duration, 4), 1))
+                runs.append(measure(fleet, name, bases[name], "json", 1, min(args.duration, 4), 1))
             fleet.check_alive()
         finally:
             fleet.stop()

@@ -140,6 +140,33 @@ class Fleet:
                 log = (self.workdir / f"{name}.log").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log}")
 
+    def cpu_seconds(self, name: str) -> float:
+        """CPU time used so far by the named child and everything in its process group."""
+        pgid = next(proc.pid for n, proc in self.procs if n == name)
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the process just exited
+            if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...
+                total += int(fields[11]) + int(fields[12])  # utime + stime, in ticks
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def wait_idle(self, name: str, timeout_s: float = 60.0) -> float:
+        """Wait until the named target stops burning CPU (an overloaded proxy keeps working
+        off abandoned requests after the load generator stops, which would slow the next
+        run). Returns seconds waited."""
+        start = time.monotonic()
+        before = self.cpu_seconds(name)
+        while time.monotonic() - start < timeout_s:
+            time.sleep(0.5)
+            now = self.cpu_seconds(name)
+            if now - before < 0.01:
+                break
+            before = now
+        return time.monotonic() - start
+
     def stop(self) -> None:
         for _, proc in self.procs:
             if proc.poll() is None:
