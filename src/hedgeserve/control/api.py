@@ -72,10 +72,10 @@ class ControlApi:
         app.router.add_get("/status", get_status)
         app.router.add_get("/events", get_events)
         app.router.add_post("/down", post_down)
-        self._app = app
+        self.app = app  # for in-process test clients
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=5.0)
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()

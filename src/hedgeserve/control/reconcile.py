@@ -132,18 +132,23 @@ class Reconciler:
         events = self.provider.poll_events()
         rows = self.store.live_replicas()
         instances = await self.provider.observe({r.id: r.handle for r in rows if r.handle})
-        targets = [ProbeTarget(r.id, r.url) for r in rows if r.status in PROBED and r.url]
-        probes = await self.prober.results(targets)
-        folded = fold(rows, instances=instances, events=events, probes=probes, now=now,
-                      timings=self.timings)
-        current = {r.id: folded.changed.get(r.id, r) for r in rows}
-        zone_events = self._carried + folded.zone_events
+        seen = fold(rows, instances=instances, events=events, probes={}, now=now,
+                    timings=self.timings)
+        current = {r.id: seen.changed.get(r.id, r) for r in rows}
+        # Probe what runs now, including instances that started running this very tick.
+        targets = [ProbeTarget(r.id, r.url) for r in current.values()
+                   if r.status in PROBED and r.url]
+        probed = fold(list(current.values()), instances={}, events=[],
+                      probes=await self.prober.results(targets), now=now, timings=self.timings)
+        current.update(probed.changed)
+        changed_by_id = {**seen.changed, **probed.changed}
+        zone_events = self._carried + seen.zone_events + probed.zone_events
         self._carried = []
-        self._note_failures(folded.changed.values())
+        self._note_failures(changed_by_id.values())
         live = [r for r in current.values() if r.is_live]
-        timeline = list(folded.timeline)
+        timeline = seen.timeline + probed.timeline
         service: dict[str, Any] = {}
-        changed = list(folded.changed.values())
+        changed = list(changed_by_id.values())
 
         target = await self._target(now, timeline, service)
         offers = self.provider.offers()

@@ -250,6 +250,10 @@ class Store:
             for seq, at, kind, rid, zone, spot, detail in rows
         ]  # fmt: skip
 
+    def integrity(self) -> str:
+        """SQLite's own consistency check: "ok", or what is broken."""
+        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
     def last_events(self, count: int) -> list[EventRecord]:
         (top,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         return self.events(after=max(0, top - count), limit=count)
