@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +78,15 @@ def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
         store.commit(replicas=[row], events=[EventRecord(0.0, EventKind.LAUNCH, "x", row.id)],
                      service={"no_such_column": 1})
     assert store.replicas() == [] and store.events() == []
+
+
+def test_a_new_row_never_replaces_an_old_one(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    row = ReplicaRecord(ReplicaId(1), ZoneId("local/local/a"), True, ReplicaStatus.PENDING, 0.0)
+    store.commit(new_replicas=[row])
+    with pytest.raises(sqlite3.IntegrityError):
+        store.commit(new_replicas=[row], events=[EventRecord(0.0, EventKind.LAUNCH, "x", row.id)])
+    assert store.events() == []  # the whole transaction was rolled back
 
 
 def test_ids_are_never_reused(tmp_path: Path) -> None:

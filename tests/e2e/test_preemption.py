@@ -55,10 +55,10 @@ def test_zone_preemption_replaces_spot_and_falls_back_on_demand(
     spec = write_spec(tmp_path / "svc.yaml", trace=trace, zones=["zone-a", "zone-b", "zone-c"],
                       time_scale=12.0)
     hedge("up", str(spec), "--name", "svc", "--detach", "--timeout", "60")
-    doc = status("svc")
-    assert doc["status"] == "ready"
-    spot_zones = sorted(r["zone"] for r in doc["replicas"] if r["spot"] and r["state"] == "ready")
-    assert spot_zones == [A, B]
+    # Ready may first mean "the on-demand fallback is ready"; wait for the spot replicas.
+    doc = wait_for(lambda: (d := status("svc"))["status"] == "ready" and sorted(
+        r["zone"] for r in d["replicas"] if r["spot"] and r["state"] == "ready") == [A, B] and d,
+        timeout=20, what="spot replicas ready in zone-a and zone-b")
 
     with RequestLoop(doc["endpoint"]) as load:
         notice = wait_for(lambda: first(timeline("svc"), EventKind.NOTICE, zone=A),

@@ -50,7 +50,7 @@ from hedgeserve.control.store import Store
 from hedgeserve.control.transitions import fold
 from hedgeserve.core.autoscale import AutoscalerConfig, autoscale, next_change_at
 from hedgeserve.core.decisions import Observation, Policy
-from hedgeserve.core.replicas import ReplicaView, ZoneEvent
+from hedgeserve.core.replicas import ReplicaId, ReplicaView, ZoneEvent
 from hedgeserve.core.zone_sets import ZoneSets
 from hedgeserve.spec.probe import ProbeTimings
 
@@ -103,6 +103,9 @@ class Reconciler:
         self.status = service.status
         self.failure = service.failure if service.status is ServiceStatus.FAILED else None
         self.ever_ready = any(r.ready_at is not None for r in store.replicas())
+        # Live rows, written through: this process is the store's only writer, so what it
+        # committed is what the store holds, and a tick need not read 1,000 rows back.
+        self._live: dict[ReplicaId, ReplicaRecord] = {r.id: r for r in store.live_replicas()}
         self.early_failures = 0
         self._carried: list[ZoneEvent] = []  # zone news from the last act phase
         self._pushed: tuple[GatewayReplica, ...] | None = None
@@ -114,8 +117,8 @@ class Reconciler:
     async def recover(self) -> RecoveryPlan:
         """Adopt live instances, end rows whose instance is gone, terminate orphans."""
         now = self.clock.now()
-        plan = plan_recovery(self.store.live_replicas(), await self.provider.instances(), now=now)
-        self.store.commit(
+        plan = plan_recovery(list(self._live.values()), await self.provider.instances(), now=now)
+        self._commit(
             replicas=plan.adopted + plan.ended,
             events=[*plan.timeline, EventRecord(now, EventKind.SERVICE, plan.summary())],
         )
@@ -130,7 +133,7 @@ class Reconciler:
         """Observe, decide, record, act; returns when the next tick is due."""
         now = self.clock.now()
         events = self.provider.poll_events()
-        rows = self.store.live_replicas()
+        rows = list(self._live.values())
         instances = await self.provider.observe({r.id: r.handle for r in rows if r.handle})
         seen = fold(rows, instances=instances, events=events, probes={}, now=now,
                     timings=self.timings)
@@ -179,8 +182,8 @@ class Reconciler:
             current.update({r.id: r for r in intents.stops})
             timeline += intents.timeline
         self._refresh_status(list(current.values()), target, now, service)
-        self.store.commit(replicas=changed + launches, events=timeline,
-                          service=self._stamped(service, now))
+        self._commit(replicas=changed, new_replicas=launches, events=timeline,
+                     service=self._stamped(service, now))
 
         backoff = await self._act(launches, current, now)
         await self._push(list(current.values()), now)
@@ -231,6 +234,19 @@ class Reconciler:
 
     # --- internals -----------------------------------------------------------------------
 
+    def _commit(self, *, replicas: Sequence[ReplicaRecord] = (),
+                new_replicas: Sequence[ReplicaRecord] = (),
+                events: Sequence[EventRecord] = (),
+                service: dict[str, Any] | None = None) -> None:
+        """Write to the store, then (only once that succeeded) to the live-row cache."""
+        self.store.commit(replicas=replicas, new_replicas=new_replicas, events=events,
+                          service=service)
+        for r in [*new_replicas, *replicas]:
+            if r.is_live:
+                self._live[r.id] = r
+            else:
+                self._live.pop(r.id, None)
+
     async def _target(self, now: float, timeline: list[EventRecord],
                       service: dict[str, Any]) -> int:
         qps = 0.0
@@ -263,7 +279,7 @@ class Reconciler:
         self._carried += outcome.zone_events
         self._note_failures(outcome.changed)
         current.update({r.id: r for r in outcome.changed})
-        self.store.commit(replicas=outcome.changed, events=outcome.timeline)
+        self._commit(replicas=outcome.changed, events=outcome.timeline)
         self.wakeup.set()  # observe the new instances soon, and retry refused spot launches
         if outcome.permanent is not None:
             raise PermanentProviderError(outcome.permanent)

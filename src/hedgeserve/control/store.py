@@ -96,10 +96,11 @@ _REPLICA_COLUMNS = (
     "id", "zone", "spot", "state", "launched_at", "price_per_hour", "handle", "pid", "port",
     "url", "ready_at", "ended_at", "reason", "failing_since", "notice_deadline",
 )  # fmt: skip
-_UPSERT_REPLICA = (
-    f"INSERT OR REPLACE INTO replicas ({', '.join(_REPLICA_COLUMNS)}) "
+_INSERT_REPLICA = (
+    f"INSERT INTO replicas ({', '.join(_REPLICA_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _REPLICA_COLUMNS)})"
 )
+_UPSERT_REPLICA = _INSERT_REPLICA.replace("INSERT", "INSERT OR REPLACE", 1)
 _SERVICE_FIELDS = frozenset({
     "status", "spec_text", "spec_dir", "spec_path", "updated_at", "target",
     "on_demand_reference_per_hour", "next_replica_id", "policy_state", "autoscaler_state",
@@ -179,15 +180,19 @@ class Store:
         self,
         *,
         replicas: Iterable[ReplicaRecord] = (),
+        new_replicas: Iterable[ReplicaRecord] = (),
         events: Iterable[EventRecord] = (),
         service: Mapping[str, Any] | None = None,
     ) -> None:
-        """Write replica rows (insert or replace), append events and set service fields, in one
-        transaction."""
+        """Write replica rows (`new_replicas` must not exist yet: an id is never reused),
+        append events and set service fields, in one transaction."""
         self._check_writer()
         rows = [_replica_row(r) for r in replicas]
+        new_rows = [_replica_row(r) for r in new_replicas]
         event_rows = [_event_row(e) for e in events]
         with self._transaction():
+            if new_rows:
+                self._db.executemany(_INSERT_REPLICA, new_rows)
             if rows:
                 self._db.executemany(_UPSERT_REPLICA, rows)
             if event_rows:

@@ -93,8 +93,9 @@ class _Fold:
         r = self.current.get(rid)
         if r is None or not r.is_live:
             return
-        if state.status is InstanceStatus.RUNNING and r.status is S.PROVISIONING:
-            self._set(r.moved_to(S.STARTING), EventKind.STATE, "running; probing readiness")
+        if state.status is InstanceStatus.RUNNING:
+            if r.status is S.PROVISIONING:
+                self._set(r.moved_to(S.STARTING), EventKind.STATE, "running; probing readiness")
         elif state.status in (InstanceStatus.EXITED, InstanceStatus.GONE):
             self._gone(r, state.detail or state.status.value)
 
@@ -102,6 +103,8 @@ class _Fold:
         r = self.current.get(rid)
         if r is None or not r.is_live:
             return
+        if ok and r.status is S.READY and r.failing_since is None:
+            return  # the common case: ready and still passing
         new = judge(r, ok, self.now, timings)
         if new == r:
             return
