@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,9 @@ from tests.e2e.harness import (
     write_spec,
     write_trace,
 )
+
+from hedgeserve.control.state_dir import ServiceDir
+from hedgeserve.control.store import Store
 
 ZONES = {"local/east/zone-a": [1] * 40, "local/west/zone-b": [1] * 40}
 
@@ -71,6 +75,23 @@ def test_down_without_controller_and_the_read_commands(hedge_home: Path,
     assert "decision: Launch" in hedge("logs", "svc", "--controller").stdout
     assert "hedge gateway: listening" in hedge("logs", "svc", "--gateway").stdout
     assert "launch" in hedge("events", "svc").stdout
+
+    # A gateway that dies is started again by the controller, on the same endpoint.
+    store = Store.reader(ServiceDir.named("svc").db)
+    old_gateway = store.service().gateway  # type: ignore[union-attr]
+    store.close()
+    os.killpg(old_gateway.pid, signal.SIGKILL)
+
+    def gateway_back() -> bool:
+        reader = Store.reader(ServiceDir.named("svc").db)
+        try:
+            record = reader.service().gateway  # type: ignore[union-attr]
+        finally:
+            reader.close()
+        return record.pid != old_gateway.pid and record.endpoint == old_gateway.endpoint
+
+    wait_for(gateway_back, timeout=20, what="a new gateway on the same endpoint")
+    assert urllib.request.urlopen(doc["endpoint"] + "/v1/models", timeout=5).status == 200
 
     controller = doc["details"]["controller_pid"]
     os.kill(controller, signal.SIGKILL)

@@ -219,6 +219,11 @@ class Reconciler:
                 break
             await self.clock.sleep(max(0.0, next_at - self.clock.now()), self.wakeup)
 
+    def gateway_replaced(self) -> None:
+        """A new gateway process knows no replicas: push the set at the next tick."""
+        self._pushed = None
+        self.wakeup.set()
+
     def fail(self, reason: str) -> None:
         """Mark the service failed: no new launches until a person acts."""
         if self.failure is not None:

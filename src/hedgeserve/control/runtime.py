@@ -128,7 +128,8 @@ class _Controller:
             write_json(folder.control_file, {"pid": me.pid, "started": me.started, "port": port})
             store.commit(service={"api_port": port})
             self._on_signals(wakeup)
-            watchdog = asyncio.get_running_loop().create_task(self._watch_gateway(gateway))
+            watchdog = asyncio.get_running_loop().create_task(
+                self._watch_gateway(gateway, reconciler))
             try:
                 await reconciler.run(self.stop)
             finally:
@@ -173,7 +174,7 @@ class _Controller:
                      "endpoint": r.endpoint},
         )  # fmt: skip
 
-    async def _watch_gateway(self, gateway: GatewayProcess) -> None:
+    async def _watch_gateway(self, gateway: GatewayProcess, reconciler: Reconciler) -> None:
         """A gateway that died is started again on the same port (the endpoint stays)."""
         while True:
             await asyncio.sleep(GATEWAY_CHECK_S)
@@ -183,6 +184,8 @@ class _Controller:
                     await self._gateway_up(gateway, gateway.record)
                 except GatewayError as err:
                     log.error("cannot restart the gateway: %s", err)
+                else:
+                    reconciler.gateway_replaced()
 
     def _api(self, pid: int, wakeup: Wakeup) -> ControlApi:
         store, folder = self.store, self.folder

@@ -100,6 +100,8 @@ class ServiceDir:
             self.root.parent.mkdir(parents=True, exist_ok=True)
             self.root.symlink_to(target.resolve(), target_is_directory=True)
         self.root.mkdir(parents=True, exist_ok=True)
+        # The spec copy may hold secrets and the folder holds tokens: owner only.
+        os.chmod(self.root, 0o700)
         self.logs.mkdir(exist_ok=True)
 
     def token(self, path: Path) -> str:
