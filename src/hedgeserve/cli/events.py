@@ -20,7 +20,7 @@ def format_event(e: dict[str, Any]) -> str:
     replica = f"r{e['replica']}" if e.get("replica") is not None else "-"
     kind = {True: "spot", False: "on-demand", None: ""}[e.get("spot")]
     zone = e.get("zone") or ""
-    return f"{clock}  {e['kind']:<17} {replica:>5}  {kind:<9} {zone:<28} {e['detail']}".rstrip()
+    return f"{clock}  {e['kind']:<17} {replica:>5}  {kind:<9} {zone:<30} {e['detail']}".rstrip()
 
 
 def events(
