@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from hedgeserve.cli.control_client import RunningController
+    from hedgeserve.control.state_dir import ServiceDir
 
 DOWN_GRACE_S = 30.0
 
@@ -45,7 +49,7 @@ def down(
     print(f"hedge down: {name}: {terminated} replica(s) terminated; no process left")
 
 
-def leftovers(folder: Any) -> list[str]:
+def leftovers(folder: ServiceDir) -> list[str]:
     """'role pid' for every process of the service still alive."""
     from hedgeserve.cli.control_client import running_controller
     from hedgeserve.control.process_identity import ProcessIdentity, tagged_processes
@@ -70,7 +74,7 @@ def leftovers(folder: Any) -> list[str]:
     return left
 
 
-def _stop_controller(controller: Any, timeout_s: float = 15.0) -> None:
+def _stop_controller(controller: RunningController, timeout_s: float = 15.0) -> None:
     """Wait for the controller to exit after a teardown; SIGTERM, then SIGKILL if it lingers."""
     import signal
 
@@ -88,7 +92,7 @@ def _stop_controller(controller: Any, timeout_s: float = 15.0) -> None:
         time.sleep(0.05)
 
 
-async def _down_without_controller(folder: Any) -> dict[str, Any]:
+async def _down_without_controller(folder: ServiceDir) -> dict[str, Any]:
     from hedgeserve.control.clock import Wakeup
     from hedgeserve.control.store import Store, StoreBusy
     from hedgeserve.control.teardown import tear_down

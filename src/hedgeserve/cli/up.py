@@ -22,9 +22,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from hedgeserve.cli.control_client import RunningController
+    from hedgeserve.control.state_dir import ServiceDir
+    from hedgeserve.spec.service_spec import ServiceSpec
 
 _NAME = re.compile(r"^[a-zA-Z]([-_.a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$")
 CONTROLLER_START_S = 60.0
@@ -138,7 +143,7 @@ def progress(doc: dict[str, Any]) -> str:
             f"(all on-demand: ${doc['on_demand_cost_per_hour']:.2f}/h)")
 
 
-def _replicas(spec: Any) -> str:
+def _replicas(spec: ServiceSpec) -> str:
     policy = spec.policy
     text = (f"{policy.min_replicas} replica(s)" if not policy.is_autoscaling
             else f"{policy.min_replicas}-{policy.max_replicas} replicas")
@@ -147,7 +152,7 @@ def _replicas(spec: Any) -> str:
     return text
 
 
-def _spawn_controller(folder: Any) -> subprocess.Popen[bytes]:
+def _spawn_controller(folder: ServiceDir) -> subprocess.Popen[bytes]:
     folder.logs.mkdir(parents=True, exist_ok=True)
     with folder.controller_log.open("ab") as out:
         return subprocess.Popen(
@@ -157,7 +162,7 @@ def _spawn_controller(folder: Any) -> subprocess.Popen[bytes]:
         )
 
 
-def _wait_ready(folder: Any, controller: Any, timeout_s: float) -> bool:
+def _wait_ready(folder: ServiceDir, controller: RunningController, timeout_s: float) -> bool:
     from hedgeserve.cli.control_client import call
 
     deadline = time.monotonic() + timeout_s

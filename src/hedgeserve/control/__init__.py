@@ -8,6 +8,7 @@ Module map: `provider` (the Provider protocol, its events and error classes), `l
 `actuate` (intents first, then provider calls), `reconcile` (the tick and the loop), `clock`,
 `request_rate`, `policy_setup` (spec -> policy and autoscaler, their state as JSON),
 `gateway_link` (the gateway process and its admin API), `status` (the status document),
-`api` (the control API the CLI talks to), `state_dir` (file layout), `runtime` (one controller
-process). Providers live in `hedgeserve.providers`; nothing here imports them.
+`api` (the control API the CLI talks to), `state_dir` (file layout), `process_identity` (pid +
+start time, process groups, env tags), `teardown` (`hedge down`), `runtime` (one controller
+process). See docs/live.md. Providers live in `hedgeserve.providers`; nothing here imports them.
 """
