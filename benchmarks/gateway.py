@@ -103,7 +103,7 @@ def measure(
 def print_table(runs: list[Run]) -> None:
     by_key = {(r.workload, r.connections, r.target): r for r in runs}
     header = (
-        f"{'workload':<8} {'conns':>5} {'target':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'workload':<8} {'conns':>5} {'target':<12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'errors':>6} {'ours/this':>9} {'this/direct':>11}"
     )
     print(header)
@@ -115,7 +115,7 @@ def print_table(runs: list[Run]) -> None:
         vs_direct = f"{r.req_per_s / direct.req_per_s:.2f}" if direct and direct.req_per_s else "-"
         mark = "L" if r.rate_method == "little" else " "
         print(
-            f"{r.workload:<8} {r.connections:>5} {r.target:<9} {r.req_per_s:>8.0f}{mark} "
+            f"{r.workload:<8} {r.connections:>5} {r.target:<12} {r.req_per_s:>8.0f}{mark} "
             f"{r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>6} {vs_ours:>9} {vs_direct:>11}"
         )
 
@@ -175,7 +175,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hedge-gw-bench-") as tmp:
         fleet = targets.Fleet(Path(tmp))
         try:
-            names = ("direct", "ours", "nginx", "skyserve", "stub")
+            names = ("direct", "ours", "bare-aiohttp", "nginx", "skyserve", "stub")
             ports = {n: targets.free_port() for n in names}
             upstream = targets.upstream_conf(
                 fleet.workdir, ports["direct"], events=args.sse_events, delay_ms=args.sse_delay_ms
@@ -184,7 +184,8 @@ def main() -> int:
             proxy_conf = targets.nginx_proxy_conf(fleet.workdir, ports["nginx"], ports["direct"])
             fleet.nginx("nginx", proxy_conf)
             fleet.start("ours", targets.gateway_argv(ports["ours"], ports["direct"]))
-            names = ("direct", "ours", "nginx")
+            fleet.start("bare-aiohttp", targets.bare_argv(ports["bare-aiohttp"], ports["direct"]))
+            names = ("direct", "ours", "bare-aiohttp", "nginx")
             if sky_python is not None:
                 fleet.start("stub", targets.stub_argv(ports["stub"], ports["direct"]))
                 fleet.start(

@@ -1,4 +1,5 @@
-"""The processes benchmarks/gateway.py measures: upstream, our gateway, nginx, SkyServe's LB.
+"""The processes benchmarks/gateway.py measures: upstream, our gateway, a bare aiohttp proxy
+(the Python ceiling, benchmarks/gateway_bare_proxy.py), nginx and SkyServe's LB.
 
 Everything binds 127.0.0.1 and runs as a child process in one temporary directory; `Fleet`
 stops them all (SIGTERM, then SIGKILL) however the benchmark ends.
@@ -202,6 +203,12 @@ def wait_ready(url: str, fleet: Fleet, timeout_s: float) -> float:
 def gateway_argv(port: int, upstream_port: int) -> list[str]:
     return [sys.executable, "-m", "hedgeserve", "gateway", "--port", str(port),
             "--replica", f"http://127.0.0.1:{upstream_port}"]  # fmt: skip
+
+
+def bare_argv(port: int, upstream_port: int) -> list[str]:
+    bare = Path(__file__).resolve().parent / "gateway_bare_proxy.py"
+    return [sys.executable, str(bare), "--port", str(port),
+            "--upstream", f"http://127.0.0.1:{upstream_port}"]  # fmt: skip
 
 
 def skyserve_argv(python: Path, port: int, controller_port: int) -> list[str]:

@@ -3,9 +3,12 @@ the gateway's own error answers.
 
 Invariants: the replica receives exactly the client's headers minus hop-by-hop ones (RFC 9110
 §7.6.1, plus any the client lists in `Connection`), `Host`, `Content-Length` and `Expect`,
-plus `X-Forwarded-For`/`-Proto`; nothing else is added. The client receives the replica's
-headers minus hop-by-hop ones. The request body is read once, whole and bounded, so every
-retry sends the same bytes. Error bodies use OpenAI's shape {"error": {message, type, code}}.
+plus `X-Forwarded-For`/`-Proto`, the replica's own `Host`, and `Content-Length` for the body
+(0 for a bodiless POST/PUT/PATCH/DELETE); nothing else is added. The client receives the
+replica's headers minus hop-by-hop ones (and those the replica's `Connection` lists). Headers
+are filtered once per request on raw bytes or the parsed list, never through multidict
+copies. The request body is read once, whole and bounded, so every retry sends the same
+bytes. Error bodies use OpenAI's shape {"error": {message, type, code}}.
 """
 
 from __future__ import annotations
@@ -13,13 +16,26 @@ from __future__ import annotations
 import json
 
 from aiohttp import hdrs, web
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 
-# RFC 9110 §7.6.1: meaningful for one connection only, never forwarded.
-HOP_BY_HOP = (
-    hdrs.CONNECTION, hdrs.KEEP_ALIVE, hdrs.PROXY_AUTHENTICATE, hdrs.PROXY_AUTHORIZATION,
-    hdrs.TE, hdrs.TRAILER, hdrs.TRANSFER_ENCODING, hdrs.UPGRADE,
-)  # fmt: skip
+from hedgeserve.gateway.response_framing import ResponseHead
+from hedgeserve.gateway.upstream import Origin
+
+# RFC 9110 §7.6.1: meaningful for one connection only, never forwarded (lower case).
+HOP_BY_HOP = frozenset({
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+    "transfer-encoding", "upgrade",
+})  # fmt: skip
+# Also not passed upstream: Host and Content-Length are the gateway's to set for the replica,
+# Expect was answered here, X-Forwarded-* are rewritten.
+_NOT_FORWARDED = frozenset(
+    n.encode() for n in HOP_BY_HOP | {"host", "content-length", "expect", "x-forwarded-proto"}
+)
+_NOT_FORWARDED_WITH_AUTH = _NOT_FORWARDED | {b"authorization"}
+_XFF = b"x-forwarded-for"
+_HOP_BY_HOP_AND_LENGTH = HOP_BY_HOP | {"content-length"}
+_CONNECTION_OPTIONS = frozenset({"keep-alive", "close", ""})  # tokens that name no header
+_NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # no Content-Length: 0
 
 
 class BodyTooLarge(Exception):
@@ -36,37 +52,58 @@ def error_response(
     return resp
 
 
-def request_headers(request: web.BaseRequest, *, strip_auth: bool) -> CIMultiDict[str]:
-    """Headers to send upstream: the client's, minus hop-by-hop, Host and Content-Length."""
-    out = CIMultiDict(request.headers)
-    connection = out.get(hdrs.CONNECTION)
+def request_head(
+    request: web.BaseRequest, origin: Origin, body: bytes | None, *, strip_auth: bool
+) -> bytes:
+    """The request line and headers to send upstream, serialised (see module invariants).
+
+    Works on the raw header bytes: names are matched in lower case, values pass unchanged.
+    """
+    drop = _NOT_FORWARDED_WITH_AUTH if strip_auth else _NOT_FORWARDED
+    connection = request.headers.get(hdrs.CONNECTION)
     if connection:
-        for token in connection.split(","):
-            name = token.strip()
-            if name.lower() not in ("keep-alive", "close"):
-                out.popall(name, None)  # a header the client marked as hop-by-hop
-    for name in HOP_BY_HOP:
-        out.popall(name, None)
-    out.popall(hdrs.HOST, None)
-    out.popall(hdrs.CONTENT_LENGTH, None)  # recomputed from the body we send
-    out.popall(hdrs.EXPECT, None)  # the body is already here
-    if strip_auth:
-        out.popall(hdrs.AUTHORIZATION, None)  # the gateway's key is not the replica's business
+        listed = {t.strip().lower().encode("latin-1") for t in connection.split(",")}
+        drop = drop | (listed - {b"keep-alive", b"close", b""})
     peer = request.remote
+    lines = [
+        b"%s %s%s HTTP/1.1\r\nHost: %s\r\n"
+        % (
+            request.method.encode("ascii"),
+            origin.path_prefix.encode("ascii"),
+            request.raw_path.encode("utf-8", "surrogateescape"),
+            origin.host_header,
+        )
+    ]
+    forwarded_for: bytes | None = None
+    for name, value in request.raw_headers:
+        key = name.lower()
+        if key in drop:
+            continue
+        if key == _XFF and peer:
+            if forwarded_for is None:
+                forwarded_for = value  # the first one, extended below, replaces them all
+            continue
+        lines.append(b"%s: %s\r\n" % (name, value))
     if peer:
-        prior = out.get(hdrs.X_FORWARDED_FOR)
-        out[hdrs.X_FORWARDED_FOR] = f"{prior}, {peer}" if prior else peer
-    out[hdrs.X_FORWARDED_PROTO] = request.scheme
-    return out
+        hop = peer.encode("ascii")
+        xff = forwarded_for + b", " + hop if forwarded_for else hop
+        lines.append(b"X-Forwarded-For: %s\r\n" % xff)
+    lines.append(b"X-Forwarded-Proto: %s\r\n" % request.scheme.encode("ascii"))
+    if body is not None:
+        lines.append(b"Content-Length: %d\r\n" % len(body))
+    elif request.method not in _NO_BODY_METHODS:
+        lines.append(b"Content-Length: 0\r\n")
+    lines.append(b"\r\n")
+    return b"".join(lines)
 
 
-def response_headers(upstream: CIMultiDictProxy[str], *, keep_length: bool) -> CIMultiDict[str]:
-    out = CIMultiDict(upstream)
-    for name in HOP_BY_HOP:
-        out.popall(name, None)
-    if not keep_length:
-        out.popall(hdrs.CONTENT_LENGTH, None)
-    return out
+def response_headers(head: ResponseHead, *, keep_length: bool) -> CIMultiDict[str]:
+    """The replica's headers for the client: minus hop-by-hop ones (and those its
+    `Connection` names), and minus Content-Length unless `keep_length`."""
+    drop = HOP_BY_HOP if keep_length else _HOP_BY_HOP_AND_LENGTH
+    if head.connection - _CONNECTION_OPTIONS:
+        drop = drop | head.connection
+    return CIMultiDict([(n, v) for n, v in head.headers if n.lower() not in drop])
 
 
 async def read_body(request: web.BaseRequest, limit: int) -> bytes | None:

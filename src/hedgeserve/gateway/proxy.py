@@ -1,8 +1,9 @@
 """The data path: one aiohttp handler that forwards any method and path to a ready replica.
 
 Per request: check the API key, read the body once (bounded, 413 above the limit) and keep it
-for retries, pick a replica with the routing policy, send, and stream the answer back chunk by
-chunk (`iter_any` → `write`, no buffering; SSE flushes per event). Invariants:
+for retries, pick a replica with the routing policy, send it over a pooled connection
+(`upstream.py`), and stream the answer back as it arrives (`relay.py`: each delivery from the
+replica is written to the client at once, no buffering; SSE flushes per event). Invariants:
 
 - A request is retried on another replica only while no byte has reached the client, and only
   for the causes in `failures.RETRYABLE` (connect failure, reset, upstream 502/503) — never
@@ -26,10 +27,7 @@ import asyncio
 import random
 from collections.abc import Callable
 
-import aiohttp
 from aiohttp import hdrs, web
-from multidict import CIMultiDict
-from yarl import URL
 
 from hedgeserve.gateway.auth import BearerKeys
 from hedgeserve.gateway.config import GatewayConfig
@@ -45,48 +43,27 @@ from hedgeserve.gateway.forwarding import (
     BodyTooLarge,
     error_response,
     read_body,
-    request_headers,
+    request_head,
     response_headers,
 )
+from hedgeserve.gateway.relay import BodyCollector, Outcome, Relay
 from hedgeserve.gateway.replica_set import Replica, ReplicaSet
+from hedgeserve.gateway.response_framing import BodyKind, ResponseHead
 from hedgeserve.gateway.routing import RoutingPolicy
 from hedgeserve.gateway.sse import SseWatch, StreamTap
 from hedgeserve.gateway.stats import GatewayStats
+from hedgeserve.gateway.upstream import (
+    BadResponse,
+    ConnectFailed,
+    ConnectTimedOut,
+    FirstByteTimedOut,
+    ResetBeforeAnswer,
+    UpstreamConnection,
+    UpstreamPool,
+)
 
 SMALL_BODY_BYTES = 256 * 1024  # answers up to this size (with Content-Length) are read whole
-
-
-class IdleTimeout(aiohttp.ClientError):
-    """Set on the upstream stream by the watchdog when a started body goes silent."""
-
-
-class _Watchdog:
-    """One timer per streamed response instead of one timeout per chunk.
-
-    The stream loop stamps `last` after each chunk it forwards; when the timer fires it either
-    re-arms for `last + timeout` or fails the upstream read with `IdleTimeout`.
-    """
-
-    __slots__ = ("_loop", "_timeout", "_content", "_handle", "last")
-
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, timeout: float, content: aiohttp.StreamReader
-    ) -> None:
-        self._loop = loop
-        self._timeout = timeout
-        self._content = content
-        self.last = loop.time()
-        self._handle = loop.call_at(self.last + timeout, self._check)
-
-    def _check(self) -> None:
-        due = self.last + self._timeout
-        if self._loop.time() >= due:
-            self._content.set_exception(IdleTimeout("upstream stream idle"))
-        else:
-            self._handle = self._loop.call_at(due, self._check)
-
-    def cancel(self) -> None:
-        self._handle.cancel()
+_HTTP11 = (1, 1)
 
 
 class Proxy:
@@ -96,7 +73,7 @@ class Proxy:
         config: GatewayConfig,
         replicas: ReplicaSet,
         policy: RoutingPolicy,
-        session: aiohttp.ClientSession,
+        pool: UpstreamPool,
         stats: GatewayStats,
         rng: random.Random,
         tap_factory: Callable[[web.BaseRequest], StreamTap | None] | None = None,
@@ -104,17 +81,11 @@ class Proxy:
         self._cfg = config
         self._replicas = replicas
         self._policy = policy
-        self._session = session
+        self._pool = pool
         self._stats = stats
         self._rng = rng
         self._tap_factory = tap_factory
         self._keys = BearerKeys(config.api_keys) if config.api_keys else None
-        self._timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=None,
-            sock_connect=config.connect_timeout_s,
-            sock_read=config.first_byte_timeout_s,  # until headers; the watchdog takes the body
-        )
         self._retry_after = str(config.retry_after_s)
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
@@ -152,9 +123,8 @@ class Proxy:
             cut_short = error_response(400, "request body cut short", Cause.CLIENT_DISCONNECT)
             cut_short.force_close()
             return cut_short
-        headers = request_headers(request, strip_auth=self._keys is not None)
         try:
-            answer = await self._route(request, body, headers, started, loop)
+            answer = await self._route(request, body, started, loop)
         except asyncio.CancelledError:
             stats.count_error(Cause.CLIENT_DISCONNECT)
             raise
@@ -166,7 +136,6 @@ class Proxy:
         self,
         request: web.BaseRequest,
         body: bytes | None,
-        headers: CIMultiDict[str],
         started: float,
         loop: asyncio.AbstractEventLoop,
     ) -> web.StreamResponse:
@@ -184,7 +153,7 @@ class Proxy:
             replica.inflight += 1
             replica.requests_total += 1
             try:
-                result = await self._attempt(request, replica, body, headers, started, loop)
+                result = await self._attempt(request, replica, body, started, loop)
             finally:
                 replica.inflight -= 1
             if not isinstance(result, Cause):
@@ -234,125 +203,149 @@ class Proxy:
         request: web.BaseRequest,
         replica: Replica,
         body: bytes | None,
-        headers: CIMultiDict[str],
         started: float,
         loop: asyncio.AbstractEventLoop,
     ) -> web.StreamResponse | Cause:
         """One try on one replica: a response already sent or returned, or a failure Cause."""
-        url = URL(replica.url + request.raw_path, encoded=True)
+        pool = self._pool
+        origin = pool.origin(replica.url)
         try:
-            upstream = await self._session.request(
-                request.method,
-                url,
-                headers=headers,
-                data=body,
-                allow_redirects=False,
-                timeout=self._timeout,
-            )
-        except aiohttp.ConnectionTimeoutError:
+            conn = await pool.connect(origin)
+        except ConnectTimedOut:
             return Cause.CONNECT_TIMEOUT
-        except aiohttp.ClientConnectorError:
+        except ConnectFailed:
             return Cause.CONNECT
-        except aiohttp.SocketTimeoutError:
-            return Cause.FIRST_BYTE_TIMEOUT
-        except aiohttp.ClientConnectionError:  # disconnected, reset, OS error while sending
-            return Cause.RESET
-        except aiohttp.ClientError:  # malformed status line or headers
-            return Cause.PROTOCOL
         try:
-            status = upstream.status
-            retry_cause = status_cause(status)
+            conn.send(
+                request.method,
+                request_head(request, origin, body, strip_auth=self._keys is not None),
+                body,
+            )
+            try:
+                head = await conn.response_head(self._cfg.first_byte_timeout_s)
+            except FirstByteTimedOut:
+                return Cause.FIRST_BYTE_TIMEOUT
+            except ResetBeforeAnswer:  # disconnected, reset, OS error while sending
+                return Cause.RESET
+            except BadResponse:  # malformed status line or headers
+                return Cause.PROTOCOL
+            retry_cause = status_cause(head.status)
             if retry_cause is not None:
                 return retry_cause
-            length = upstream.content_length
-            is_sse = upstream.content_type == "text/event-stream"
+            is_sse = head.content_type == "text/event-stream"
+            if head.body is BodyKind.NONE:
+                return await self._forward_empty(request, head, started, loop)
             if (
-                length is not None
-                and length <= SMALL_BODY_BYTES
+                head.body is BodyKind.LENGTH
+                and head.length is not None
+                and head.length <= SMALL_BODY_BYTES
                 and not is_sse
-                and request.method != hdrs.METH_HEAD
             ):
-                return await self._forward_small(upstream, started, loop)
-            return await self._forward_stream(request, upstream, is_sse, started, loop)
+                return await self._forward_small(conn, head, started, loop)
+            return await self._forward_stream(request, conn, head, is_sse, started, loop)
         finally:
-            upstream.release()
+            pool.release(conn)  # pooled again only after a complete exchange
+
+    async def _forward_empty(
+        self,
+        request: web.BaseRequest,
+        head: ResponseHead,
+        started: float,
+        loop: asyncio.AbstractEventLoop,
+    ) -> web.StreamResponse:
+        # HEAD, 204, 304: the head is the whole answer; a HEAD keeps its Content-Length.
+        out = web.StreamResponse(
+            status=head.status,
+            reason=head.reason,
+            headers=response_headers(head, keep_length=True),
+        )
+        try:
+            await out.prepare(request)
+            await out.write_eof()
+        except ConnectionResetError:
+            self._stats.count_error(Cause.CLIENT_DISCONNECT)
+            return out
+        self._stats.first_byte.observe(loop.time() - started)
+        return out
 
     async def _forward_small(
-        self, upstream: aiohttp.ClientResponse, started: float, loop: asyncio.AbstractEventLoop
+        self,
+        conn: UpstreamConnection,
+        head: ResponseHead,
+        started: float,
+        loop: asyncio.AbstractEventLoop,
     ) -> web.Response | Cause:
         # Nothing has gone to the client yet, so a failure here is still retryable.
-        try:
-            data = await upstream.read()
-        except aiohttp.SocketTimeoutError:
+        collector = BodyCollector(loop, conn, timeout_s=self._cfg.first_byte_timeout_s)
+        data = await collector.read()
+        if data is Outcome.IDLE:
             return Cause.FIRST_BYTE_TIMEOUT
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError):
+        if isinstance(data, Outcome):
             return Cause.RESET
         self._stats.first_byte.observe(loop.time() - started)
         return web.Response(
-            status=upstream.status,
-            reason=upstream.reason,
+            status=head.status,
+            reason=head.reason,
             body=data,
-            headers=response_headers(upstream.headers, keep_length=False),
+            headers=response_headers(head, keep_length=False),
         )
 
     async def _forward_stream(
         self,
         request: web.BaseRequest,
-        upstream: aiohttp.ClientResponse,
+        conn: UpstreamConnection,
+        head: ResponseHead,
         is_sse: bool,
         started: float,
         loop: asyncio.AbstractEventLoop,
     ) -> web.StreamResponse:
+        keep_length = head.body is BodyKind.LENGTH
         out = web.StreamResponse(
-            status=upstream.status,
-            reason=upstream.reason,
-            headers=response_headers(upstream.headers, keep_length=True),
+            status=head.status,
+            reason=head.reason,
+            headers=response_headers(head, keep_length=keep_length),
         )
+        # Without a length, HTTP/1.1 clients get chunks; HTTP/1.0 ones read until close.
+        chunked = not keep_length and request.version == _HTTP11
+        if chunked:
+            out.enable_chunked_encoding()
         stats = self._stats
-        try:
-            await out.prepare(request)
-        except ConnectionResetError:
-            stats.count_error(Cause.CLIENT_DISCONNECT)
-            return out
         watch = None
         if is_sse:
             tap = self._tap_factory(request) if self._tap_factory is not None else None
             watch = SseWatch(tap)
-        watchdog = _Watchdog(loop, self._cfg.idle_timeout_s, upstream.content)
-        first = True
         try:
-            async for chunk in upstream.content.iter_any():
-                if watch is not None:
-                    watch.feed(chunk)
-                await out.write(chunk)
-                watchdog.last = loop.time()
-                if first:
-                    stats.first_byte.observe(watchdog.last - started)
-                    first = False
+            await out.prepare(request)
+            relay = Relay(
+                loop,
+                conn,
+                request,
+                chunked=chunked,
+                watch=watch,
+                idle_timeout_s=self._cfg.idle_timeout_s,
+            )
         except ConnectionResetError:
-            # The client went away (aiohttp's ClientConnectionResetError is also a ClientError,
-            # so this must come first); leaving closes the upstream connection.
             stats.count_error(Cause.CLIENT_DISCONNECT)
-            if watch is not None:
-                stats.sse_events_total += watch.events
-                watch.end(complete=False)
             return out
-        except aiohttp.ClientError as err:
-            cause = Cause.IDLE_TIMEOUT if isinstance(err, IdleTimeout) else Cause.MIDSTREAM
-            stats.count_error(cause)
-            if watch is not None:
-                stats.sse_events_total += watch.events
-                watch.end(complete=False)
-            # Close without the final chunk: the client must see a truncated response.
-            if request.transport is not None:
-                request.transport.close()
-            return out
-        finally:
-            watchdog.cancel()
-        if first:
+        outcome = await relay.run()
+        if relay.first_at is not None:
+            stats.first_byte.observe(relay.first_at - started)
+        elif outcome is Outcome.DONE:  # an empty body: its end is the first byte
             stats.first_byte.observe(loop.time() - started)
         if watch is not None:
             stats.sse_events_total += watch.events
-            watch.end(complete=True)
-        await out.write_eof()
+            watch.end(complete=outcome is Outcome.DONE)
+        if outcome is Outcome.DONE:
+            try:
+                await out.write_eof()
+            except ConnectionResetError:
+                stats.count_error(Cause.CLIENT_DISCONNECT)
+            return out
+        if outcome is Outcome.CLIENT_GONE:
+            stats.count_error(Cause.CLIENT_DISCONNECT)  # leaving closes the upstream connection
+            return out
+        stats.count_error(Cause.IDLE_TIMEOUT if outcome is Outcome.IDLE else Cause.MIDSTREAM)
+        # Close without the final chunk: the client must see a truncated response.
+        if request.transport is not None:
+            request.transport.close()
         return out

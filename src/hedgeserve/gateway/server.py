@@ -9,9 +9,10 @@ As a process: `run_gateway(config)` (what `hedge gateway` calls) serves until SI
 then stops accepting, lets in-flight requests finish for up to `shutdown_timeout_s`, and exits.
 
 The public port runs aiohttp's low-level `web.Server` with the proxy as its only handler: no
-router, no middleware on the hot path. One `ClientSession` holds keep-alive pools to every
-replica (`limit=0`: no cap; bodies pass through undecoded; no cookie jar, since cookies
-belong to the clients, not to the gateway).
+router, no middleware on the hot path. One `UpstreamPool` (`upstream.py`) holds keep-alive
+connections to every replica, with no cap; bodies pass through undecoded and nothing keeps
+cookies, since they belong to the clients, not to the gateway. The prober and the puller,
+which are off the hot path, use an aiohttp `ClientSession`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from hedgeserve.gateway.replica_sync import Prober, ReplicaPuller
 from hedgeserve.gateway.routing import make_policy
 from hedgeserve.gateway.sse import StreamTap
 from hedgeserve.gateway.stats import GatewayStats
+from hedgeserve.gateway.upstream import UpstreamPool
 
 log = logging.getLogger("hedgeserve.gateway")
 
@@ -61,6 +63,7 @@ class Gateway:
         self.registry = make_registry(self.stats, self.replicas)
         self._tap_factory = tap_factory
         self._session: aiohttp.ClientSession | None = None
+        self._pool: UpstreamPool | None = None
         self._prober: Prober | None = None
         self._pull_task: asyncio.Task[None] | None = None
         self._runners: list[web.BaseRunner] = []
@@ -103,14 +106,12 @@ class Gateway:
     async def start(self) -> None:
         cfg = self.config
         ssl_context = _server_ssl(cfg)
-        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=UPSTREAM_KEEPALIVE_S)
+        self._pool = UpstreamPool(
+            connect_timeout_s=cfg.connect_timeout_s, keepalive_s=UPSTREAM_KEEPALIVE_S
+        )
         self._session = aiohttp.ClientSession(
-            connector=connector,
-            auto_decompress=False,
+            connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=UPSTREAM_KEEPALIVE_S),
             cookie_jar=aiohttp.DummyCookieJar(),
-            # Send exactly the client's headers: no added Accept-Encoding (the answer would come
-            # back compressed to a client that never asked), User-Agent, Accept or Content-Type.
-            skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
             timeout=aiohttp.ClientTimeout(total=None),
         )
         self._prober = Prober(
@@ -122,7 +123,7 @@ class Gateway:
             config=cfg,
             replicas=self.replicas,
             policy=make_policy(cfg.policy),
-            session=self._session,
+            pool=self._pool,
             stats=self.stats,
             rng=random.Random(cfg.seed),
             tap_factory=self._tap_factory,
@@ -169,6 +170,9 @@ class Gateway:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     async def __aenter__(self) -> Gateway:
         await self.start()
