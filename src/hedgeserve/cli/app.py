@@ -36,18 +36,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Subcommands: one import + one registration each, in the order `hedge --help` lists them.
+# Subcommands, in the order `hedge --help` lists them: running a service first, then the
+# tools around it.
+app.command("up")(up)
+app.command("status")(status)
+app.command("events")(events)
+app.command("logs")(logs)
+app.command("down")(down)
+app.command("check")(check)
 app.command("simulate")(simulate)
 app.command("plan")(plan)
 app.command("profile")(profile)
-app.command("check")(check)
-app.command("engine")(engine)
 app.command("gateway")(gateway)
-app.command("up")(up)
-app.command("status")(status)
-app.command("logs")(logs)
-app.command("events")(events)
-app.command("down")(down)
+app.command("engine")(engine)
 app.command("controller", hidden=True)(controller)
 
 
