@@ -80,12 +80,7 @@ def plot_experiment(path: Path, result: ExperimentResult, *, timeline_policy: st
             timeline_policy or "",
             int(result.params.get("target", 3)) + int(result.params.get("extra", 0)),
         )
-    try:
-        fig.savefig(path, dpi=110)
-    except OSError as err:
-        raise InputError(f"cannot write the plot ({err.strerror})", where=str(path)) from None
-    finally:
-        plt.close(fig)
+    _save(fig, path)
 
 
 def _timeline(
@@ -146,6 +141,12 @@ def plot_sweep(path: Path, parameter: str, results: list[tuple[float, Experiment
     for ax in axes:
         ax.set_xlabel(parameter)
     axes[0].legend(fontsize=8)
+    _save(fig, path)
+
+
+def _save(fig: Any, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
     try:
         fig.savefig(path, dpi=110)
     except OSError as err:
