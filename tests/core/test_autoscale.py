@@ -15,8 +15,13 @@ from hedgeserve.core.autoscale import (
     next_change_at,
 )
 
-CFG = AutoscalerConfig(min_replicas=1, max_replicas=5, target_qps_per_replica=2.0,
-                       upscale_delay_s=300, downscale_delay_s=1200)
+CFG = AutoscalerConfig(
+    min_replicas=1,
+    max_replicas=5,
+    target_qps_per_replica=2.0,
+    upscale_delay_s=300,
+    downscale_delay_s=1200,
+)
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+from tests.core.world import apply
+
 from hedgeserve.core.baselines import EvenSpread, OnDemandOnly, RoundRobin
 from hedgeserve.core.decisions import Launch, Observation, Terminate
 from hedgeserve.core.replicas import ReplicaId, ReplicaState, ReplicaView
 from hedgeserve.core.zones import ZoneId, ZoneOffer
-from tests.core.world import apply
 
 ZONES = tuple(ZoneOffer(ZoneId(f"aws/r/z{i}"), 1.0, 3.0) for i in range(3))
 Z0, Z1, Z2 = (z.zone for z in ZONES)
@@ -32,7 +33,11 @@ def test_on_demand_only_keeps_target_on_demand_replicas() -> None:
 def test_even_spread_fills_the_emptiest_zone_even_right_after_it_lost_a_replica() -> None:
     policy = EvenSpread()
     decision = policy.decide(observe(), None)
-    assert Counter(a.zone for a in decision.actions if isinstance(a, Launch)) == {Z0: 1, Z1: 1, Z2: 1}
+    assert Counter(a.zone for a in decision.actions if isinstance(a, Launch)) == {
+        Z0: 1,
+        Z1: 1,
+        Z2: 1,
+    }
     # Z0's replica was preempted: even spread relaunches there, the zone with fewest replicas
     decision = policy.decide(observe((spot(1, Z1), spot(2, Z2))), None)
     assert [a.zone for a in decision.actions if isinstance(a, Launch)] == [Z0]

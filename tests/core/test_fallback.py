@@ -28,7 +28,9 @@ from hedgeserve.core.fallback import Mix, plan_mix
 def test_plan_mix(
     target: int, extra: int, ready: int, base: int, dynamic: bool, expected: Mix
 ) -> None:
-    mix = plan_mix(target=target, extra=extra, ready_spot=ready, base_ondemand=base, dynamic=dynamic)
+    mix = plan_mix(
+        target=target, extra=extra, ready_spot=ready, base_ondemand=base, dynamic=dynamic
+    )
     assert mix == expected
 
 

@@ -7,13 +7,13 @@ from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.core.world import apply, make_ready
 
 from hedgeserve.core.decisions import Launch, Observation, Terminate
 from hedgeserve.core.replicas import ReplicaId, ReplicaState, ReplicaView, ZoneEvent, ZoneSignal
 from hedgeserve.core.spothedge import SpotHedge
 from hedgeserve.core.zone_sets import ZoneSets
 from hedgeserve.core.zones import ZoneId, ZoneOffer
-from tests.core.world import apply, make_ready
 
 ZONES = tuple(
     ZoneOffer(ZoneId(f"gcp/r{i}/z{i}"), spot_per_hour=1.0 + i / 10, on_demand_per_hour=5.0 + i)
@@ -74,7 +74,9 @@ def test_preemption_moves_zone_to_preempted_and_replaces_elsewhere() -> None:
 
 def test_base_ondemand_is_kept_and_counts_towards_the_total() -> None:
     policy = SpotHedge(extra=1, base_ondemand=1)
-    obs = make_ready(apply(observe(), policy.decide(observe(), policy.initial_state(ZONES)).actions))
+    obs = make_ready(
+        apply(observe(), policy.decide(observe(), policy.initial_state(ZONES)).actions)
+    )
     obs = apply(obs, policy.decide(obs, policy.initial_state(ZONES)).actions)
     kinds = Counter(r.is_spot for r in obs.replicas)
     assert kinds == {True: 3, False: 1}
@@ -87,7 +89,9 @@ def test_scale_down_terminates_not_ready_and_newest_first() -> None:
         ReplicaView(ReplicaId(3), Z2, True, ReplicaState.LAUNCHING, launched_at=1.0),
     )
     policy = SpotHedge(extra=0, dynamic_fallback=False)
-    decision = policy.decide(observe(replicas, target=1), ZoneSets.all_active(z.zone for z in ZONES))
+    decision = policy.decide(
+        observe(replicas, target=1), ZoneSets.all_active(z.zone for z in ZONES)
+    )
     assert [a.replica for a in decision.actions if isinstance(a, Terminate)] == [3, 2]
 
 

@@ -15,8 +15,9 @@ def apply(obs: Observation, actions: tuple[Action, ...]) -> Observation:
     for action in actions:
         if isinstance(action, Launch):
             replicas.append(
-                ReplicaView(ReplicaId(next_id), action.zone, action.is_spot,
-                            ReplicaState.LAUNCHING, obs.now)
+                ReplicaView(
+                    ReplicaId(next_id), action.zone, action.is_spot, ReplicaState.LAUNCHING, obs.now
+                )
             )
             next_id += 1
         else:

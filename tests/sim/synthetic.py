@@ -9,8 +9,14 @@ from hedgeserve.traces.model import Trace
 
 
 def markov_trace(
-    seed: int, *, zones: int = 4, ticks: int = 300, gap_s: float = 300.0, max_cap: int = 3,
-    stay: float = 0.93, prices: bool = False,
+    seed: int,
+    *,
+    zones: int = 4,
+    ticks: int = 300,
+    gap_s: float = 300.0,
+    max_cap: int = 3,
+    stay: float = 0.93,
+    prices: bool = False,
 ) -> Trace:
     rng = np.random.default_rng(seed)
     cap = np.zeros((zones, ticks), dtype=np.int64)

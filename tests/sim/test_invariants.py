@@ -7,11 +7,13 @@ import hashlib
 import json
 from collections import defaultdict
 
+import numpy as np
 import pytest
-
-from hedgeserve.sim.experiment import Experiment, ExperimentResult, run_experiment
-from hedgeserve.sim.workload import Poisson
 from tests.sim.synthetic import markov_trace
+
+from hedgeserve.core.autoscale import AutoscalerConfig
+from hedgeserve.sim.experiment import Experiment, ExperimentResult, run_experiment
+from hedgeserve.sim.workload import Poisson, RequestLog
 
 SPOT_POLICIES = ("spothedge", "even_spread", "round_robin")
 ALL = (*SPOT_POLICIES, "on_demand", "optimal")
@@ -22,8 +24,14 @@ def run(
     seed: int, policies: tuple[str, ...] = ALL, cold_start_s: float = 120.0
 ) -> tuple[ExperimentResult, Experiment]:
     trace = markov_trace(seed, prices=bool(seed % 2))
-    exp = Experiment(policies=policies, hours=8, repeats=2, seed=seed, cold_start_s=cold_start_s,
-                     workload=Poisson(0.2))
+    exp = Experiment(
+        policies=policies,
+        hours=8,
+        repeats=2,
+        seed=seed,
+        cold_start_s=cold_start_s,
+        workload=Poisson(0.2),
+    )
     return run_experiment(trace, exp, keep_logs=True), exp
 
 
@@ -36,7 +44,8 @@ def replay(log: list[tuple]) -> dict[str, object]:  # type: ignore[type-arg]
     zone_of: dict[int, int] = {}
     spot_of: dict[int, bool] = {}
     ready: set[int] = set()
-    timeline: list[tuple[float, int]] = []
+    timeline: list[tuple[float, int, int]] = []  # (t, ready replicas, N_tar)
+    target = -1
     overflow = []
     cold_starts = []
     times = sorted({row[0] for row in log})
@@ -45,7 +54,9 @@ def replay(log: list[tuple]) -> dict[str, object]:  # type: ignore[type-arg]
         by_time[row[0]].append(row)
     for t in times:
         for _, ev, zone, rid, spot, cap in by_time[t]:
-            if ev == "capacity":
+            if ev == "target":
+                target = cap
+            elif ev == "capacity":
                 capacity[zone] = cap
             elif ev == "launch":
                 launched_at[rid], zone_of[rid], spot_of[rid] = t, zone, bool(spot)
@@ -66,15 +77,18 @@ def replay(log: list[tuple]) -> dict[str, object]:  # type: ignore[type-arg]
         for zone, n in held.items():
             if n > capacity[zone]:
                 overflow.append((t, zone, n, capacity[zone]))
-        timeline.append((t, len(ready)))
+        timeline.append((t, len(ready), target))
     return {"overflow": overflow, "cold_starts": cold_starts, "timeline": timeline}
 
 
-def availability_from(timeline: list[tuple[float, int]], target: int, start: float, end: float) -> float:
+def availability_from(
+    timeline: list[tuple[float, int, int]], target: int, start: float, end: float
+) -> float:
+    """% of [start, end) with ready >= N_tar; N_tar is `target` unless the log changed it."""
     ok = 0.0
-    for (t0, n), (t1, _) in zip(timeline, [*timeline[1:], (end, 0)], strict=True):
+    for (t0, n, logged), (t1, _, _) in zip(timeline, [*timeline[1:], (end, 0, 0)], strict=True):
         lo, hi = max(t0, start), min(t1, end)
-        if n >= target and hi > lo:
+        if n >= (logged if logged >= 0 else target) and hi > lo:
             ok += hi - lo
     return 100.0 * ok / (end - start)
 
@@ -144,3 +158,35 @@ def test_spothedge_beats_even_spread_on_availability_at_a_fraction_of_on_demand(
     means = {m["policy"]: m for m in result.means()}
     assert means["spothedge"]["availability"] > means["even_spread"]["availability"]
     assert means["spothedge"]["cost_vs_on_demand"] < 100.0  # type: ignore[operator]
+
+
+def test_autoscaled_target_follows_the_load_and_availability_replays() -> None:
+    """N_tar from core.autoscale on the request rate, as the live controller computes it."""
+    trace = markov_trace(9, stay=0.99)
+    # evenly spaced: 0.55 req/s, so every 60 s window sees 0.53-0.57 req/s -> ceil(/0.1) = 6
+    steady = RequestLog("steady", np.arange(0.0, 4 * 3600, 1 / 0.55), None)
+    exp = Experiment(
+        policies=("spothedge", "on_demand"),
+        hours=4,
+        repeats=1,
+        seed=9,
+        workload=steady,
+        autoscaler=AutoscalerConfig(
+            min_replicas=1,
+            max_replicas=8,
+            target_qps_per_replica=0.1,
+            upscale_delay_s=120,
+            downscale_delay_s=600,
+        ),
+    )
+    result = run_experiment(trace, exp, keep_logs=True)
+    for r in result.runs:
+        log = result.logs[(r.policy, r.repeat)]
+        targets = [row[5] for row in log if row[1] == "target"]
+        assert targets[-1] == 6 and max(targets) == 6, targets
+        timeline = replay(log)["timeline"]
+        recomputed = availability_from(timeline, 1, exp.cold_start_s, exp.hours * 3600)  # type: ignore[arg-type]
+        assert recomputed == pytest.approx(r.availability, abs=1e-9)
+    on_demand = next(r for r in result.runs if r.policy == "on_demand")
+    # on-demand pays about the reference (N_tar integrated over time), minus cold starts
+    assert 85.0 < on_demand.cost_vs_on_demand <= 101.0

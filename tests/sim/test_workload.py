@@ -28,7 +28,10 @@ def test_poisson_rate_and_exponential_service() -> None:
 
 def test_per_minute_counts_are_scaled_capped_and_spread(tmp_path: Path) -> None:
     f = tmp_path / "maf.csv"
-    f.write_text("Time (min),Requests\n" + "".join(f"{i},{c}\n" for i, c in enumerate([300_000, 50_000] * 30)))
+    f.write_text(
+        "Time (min),Requests\n"
+        + "".join(f"{i},{c}\n" for i, c in enumerate([300_000, 50_000] * 30))
+    )
     source = parse_workload(f"counts:{f}:scale=1e-4:cap=20")
     assert isinstance(source, PerMinuteCounts)
     assert source.counts.tolist()[:2] == [20.0, 5.0]  # 30 capped at 20; 50k × 1e-4 = 5
@@ -56,7 +59,9 @@ def test_request_log_jsonl(tmp_path: Path) -> None:
     with pytest.raises(InputError):  # second record lacks token fields
         parse_workload(f"log:{f}")
     f.write_text('{"timestamp": 5}\n{"timestamp": 6}\n')
-    w = make_workload(parse_workload(f"log:{f}"), ServiceModel(mean_s=2), np.random.default_rng(0), 60)
+    w = make_workload(
+        parse_workload(f"log:{f}"), ServiceModel(mean_s=2), np.random.default_rng(0), 60
+    )
     assert w.arrival_s.tolist() == [0.0, 1.0]
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
+from hedgeserve.core.autoscale import AutoscalerConfig
 from hedgeserve.errors import InputError
 
 if TYPE_CHECKING:
@@ -63,6 +64,12 @@ def simulate(
         float, typer.Option(help="Seconds a refused spot launch takes.")
     ] = 30.0,
     concurrency: Annotated[int, typer.Option(help="Requests one replica serves at once.")] = 1,
+    autoscale: Annotated[
+        str | None,
+        typer.Option(
+            help="N_tar from the request rate: MIN,MAX,QPS_PER_REPLICA[,UP_DELAY_S,DOWN_DELAY_S]."
+        ),
+    ] = None,
     sweep: Annotated[
         str | None,
         typer.Option(help="Sweep one parameter, e.g. extra=0,1,2,3 or cold-start=60,120."),
@@ -78,11 +85,14 @@ def simulate(
     from hedgeserve.sim.workload import ServiceModel, parse_workload
     from hedgeserve.traces.catalog import load_trace
 
+    _check_outputs(json_path, events, plot)
+    if seed < 0:
+        raise InputError(f"must be >= 0, got {seed}", where="--seed")
     loaded = load_trace(trace, gap_s=gap_seconds)
-    if zones:
-        loaded = loaded.select([z.strip() for z in zones.split(",") if z.strip()])
+    if zones is not None:
+        loaded = loaded.select(_names(zones, "--zones"))
     experiment = Experiment(
-        policies=tuple(p.strip() for p in policies.split(",") if p.strip()),
+        policies=tuple(_names(policies, "--policies")),
         target=target,
         extra=extra,
         base_ondemand=base_ondemand,
@@ -96,6 +106,7 @@ def simulate(
         concurrency=concurrency,
         workload=parse_workload(workload),
         service=ServiceModel(mean_s=_positive(mean_service, "--mean-service")),
+        autoscaler=_autoscaler(autoscale) if autoscale else None,
     )
     for flag, value in (
         ("--launch-failure", launch_failure),
@@ -179,6 +190,57 @@ def _parse_sweep(text: str) -> tuple[str, list[float]]:
     return _SWEEPABLE[name], values
 
 
+def _names(text: str, flag: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise InputError("names nothing", where=flag, fix="give a comma-separated list")
+    return names
+
+
+def _autoscaler(text: str) -> AutoscalerConfig:
+    fix = "e.g. --autoscale 1,6,0.05 (min, max, req/s per replica[, up delay s, down delay s])"
+    try:
+        parts = [float(p) for p in text.split(",")]
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not a list of numbers", where="--autoscale", fix=fix
+        ) from None
+    if len(parts) not in (3, 5) or parts[0] != int(parts[0]) or parts[1] != int(parts[1]):
+        raise InputError(f"cannot read {text!r}", where="--autoscale", fix=fix)
+    delays = parts[3:] or [300.0, 1200.0]
+    if min(parts) < 0 or parts[2] <= 0 or parts[1] < max(parts[0], 1):
+        raise InputError(
+            "need 0 <= MIN <= MAX, MAX >= 1, QPS > 0, delays >= 0", where="--autoscale", fix=fix
+        )
+    return AutoscalerConfig(
+        min_replicas=int(parts[0]),
+        max_replicas=int(parts[1]),
+        target_qps_per_replica=parts[2],
+        upscale_delay_s=delays[0],
+        downscale_delay_s=delays[1],
+    )
+
+
+_PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def _check_outputs(json_path: Path | None, events: Path | None, plot: Path | None) -> None:
+    """Fail before a long run, not after it, when an output cannot be written."""
+    for flag, path in (("--json", json_path), ("--events", events), ("--plot", plot)):
+        if path is None:
+            continue
+        if not path.parent.is_dir():
+            raise InputError(f"folder {str(path.parent)!r} does not exist", where=flag)
+        if path.is_dir():
+            raise InputError(f"{str(path)!r} is a folder", where=flag, fix="give a file name")
+    if plot is not None and plot.suffix.lower() not in _PLOT_SUFFIXES:
+        raise InputError(
+            f"cannot draw a {plot.suffix or 'suffix-less'} file",
+            where="--plot",
+            fix=f"name it {plot.stem}.png (or .svg, .pdf)",
+        )
+
+
 def _ratio(text: str) -> float | None:
     if text == "list":
         return None
@@ -229,9 +291,16 @@ def _print_table(result: ExperimentResult, trace: Trace, title: str | None = Non
     from rich.table import Table
 
     p = result.params
+    auto = p.get("autoscaler")
+    n_tar = (
+        f"N_tar autoscaled {auto['min_replicas']}–{auto['max_replicas']} at "
+        f"{auto['target_qps_per_replica']:g} req/s each"
+        if auto
+        else f"N_tar={p['target']}"
+    )
     caption = (
         f"{trace.name}: {len(trace.zones)} zones, tick {trace.gap_s:g} s; "
-        f"N_tar={p['target']}, N_extra={p['extra']}, cold start {p['cold_start_s']:g} s, "
+        f"{n_tar}, N_extra={p['extra']}, cold start {p['cold_start_s']:g} s, "
         f"{p['hours']:g} h × {p['repeats']} repeats, workload {p['workload']}"
     )
     table = Table(title=title, caption=caption)

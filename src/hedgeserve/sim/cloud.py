@@ -37,7 +37,8 @@ class SimReplica:
     outstanding: list[tuple[float, int, bool]] = field(default_factory=list)
 
 
-# One row of the event log: (t, event, zone index, replica id or -1, spot (1/0/-1), capacity or -1)
+# One row of the event log: (t, event, zone index or -1, replica id or -1, spot (1/0/-1),
+# capacity — or the new N_tar on "target" rows — or -1)
 LogRow = tuple[float, str, int, int, int, int]
 
 
@@ -148,6 +149,10 @@ class SimCloud:
             self.preemptions += 1
             self._log(now, "preempted", replica)
         return victims
+
+    def log_target(self, now: float, target: int) -> None:
+        """The service's N_tar changed (autoscaling); kept in the log for availability replays."""
+        self.log.append((now, "target", -1, -1, -1, target))
 
     def close(self, horizon: float) -> None:
         """Bill every replica still alive at the end of the run up to the horizon."""

@@ -13,7 +13,7 @@ class Kind(IntEnum):
     READY = 1  # a replica finished its cold start (payload: replica id)
     LAUNCH_FAILED = 2  # the cloud answers a launch with "no capacity" (payload: replica id)
     WAKE = 3  # a policy asked to be called again (payload: None)
-    TARGET = 4  # the service's target replica count changes (payload: new target)
+    AUTOSCALE = 4  # time for the autoscaler to look at the request rate (payload: None)
 
 
 class EventQueue:

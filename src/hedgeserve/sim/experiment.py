@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from hedgeserve.core.autoscale import AutoscalerConfig
 from hedgeserve.core.decisions import Policy
 from hedgeserve.errors import InputError
 from hedgeserve.sim.cloud import LogRow
@@ -42,6 +43,7 @@ class Experiment:
     routing: str = "least_load"
     workload: WorkloadSource = field(default_factory=lambda: Poisson(0.15))
     service: ServiceModel = field(default_factory=ServiceModel)
+    autoscaler: AutoscalerConfig | None = None  # None: N_tar fixed at `target`
 
     def validate(self, trace: Trace, custom: Collection[str] = ()) -> None:
         for name in self.policies:
@@ -63,6 +65,13 @@ class Experiment:
         for flag, ok, rule in checks:
             if not ok:
                 raise InputError(f"must be {rule}", where=flag)
+        if self.hours * 3600 <= self.cold_start_s:
+            raise InputError(
+                f"a {self.hours:g} h run ends before the first replica is ready "
+                f"({self.cold_start_s:g} s cold start)",
+                where="--hours",
+                fix="run longer than the cold start",
+            )
         if self.hours * 3600 > trace.duration_s * 1.0001:
             raise InputError(
                 f"{self.hours:g} h is longer than the trace ({trace.duration_s / 3600:.1f} h)",
@@ -74,6 +83,7 @@ class Experiment:
         out = asdict(self)
         out["policies"] = list(self.policies)
         out["workload"] = self.workload.describe()
+        out["autoscaler"] = None if self.autoscaler is None else asdict(self.autoscaler)
         return out
 
 
@@ -124,6 +134,7 @@ def run_experiment(
     n_ticks = min(math.ceil(horizon / trace.gap_s - 1e-9), trace.n_ticks)
     config = RunConfig(
         target=experiment.target,
+        autoscaler=experiment.autoscaler,
         cold_start_s=experiment.cold_start_s,
         launch_failure_s=experiment.launch_failure_s,
         timeout_s=experiment.timeout_s,
@@ -182,6 +193,8 @@ def sweep(
         raise InputError(
             f"cannot sweep {parameter!r}", where="--sweep", fix="sweep extra, cold-start or target"
         )
+    if parameter != "cold_start_s" and any(v != int(v) for v in values):
+        raise InputError(f"{parameter} takes whole numbers, got {values}", where="--sweep")
     results = []
     for value in values:
         if parameter == "cold_start_s":

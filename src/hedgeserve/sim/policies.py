@@ -10,6 +10,7 @@ from hedgeserve.core.decisions import Policy
 from hedgeserve.core.optimal_ilp import solve_optimal
 from hedgeserve.core.optimal_policy import OptimalPolicy
 from hedgeserve.core.spothedge import SpotHedge
+from hedgeserve.errors import InputError
 from hedgeserve.sim.pricing import PriceBook
 from hedgeserve.traces.model import Trace
 
@@ -32,6 +33,12 @@ def build_policy(
     if name == "on_demand":
         return OnDemandOnly()
     if name == "optimal":
+        if experiment.autoscaler is not None:
+            raise InputError(
+                "the optimal baseline needs a fixed N_tar",
+                where="--policies optimal",
+                fix="drop --autoscale, or drop optimal from --policies",
+            )
         plan = solve_optimal(
             window.capacity,
             gap_s=window.gap_s,
@@ -40,6 +47,7 @@ def build_policy(
             target=experiment.target,
             cold_start_s=experiment.cold_start_s,
             subdivide=plan_subdivision(window.gap_s, experiment.cold_start_s, window.n_ticks),
+            max_ticks=MAX_PLAN_TICKS,  # long runs merge ticks (at the zone's minimum capacity)
         )
         return OptimalPolicy(plan, start=0.0, zones=window.zones)
     raise ValueError(f"unknown policy {name!r}")

@@ -10,6 +10,7 @@ from hedgeserve.errors import InputError
 from hedgeserve.sim.experiment import ExperimentResult
 
 _EVENT_FIELDS = ("policy", "repeat", "t", "event", "zone", "replica", "spot", "capacity")
+# "target" rows (autoscaling changed N_tar) carry the new N_tar in a "target" field instead
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
@@ -25,12 +26,28 @@ def write_events(
     """Write every capacity change and replica transition as one JSON object per line.
 
     Times are seconds from the run's start; `zone` is the zone id; `replica`, `spot` and
-    `capacity` are null where they do not apply. Returns the number of lines written."""
+    `capacity` are null where they do not apply. With an autoscaler, "target" rows give the new
+    N_tar. Returns the number of lines written."""
     zones_of = {w.repeat: w.trace.zones for w in result.windows}
     count = 0
     for (policy, repeat), log in result.logs.items():
         zones = zones_of[repeat]
         for t, event, zone, replica, spot, capacity in log:
+            if event == "target":
+                row = {
+                    "policy": policy,
+                    "repeat": repeat,
+                    "t": round(t, 6),
+                    "event": event,
+                    "zone": None,
+                    "replica": None,
+                    "spot": None,
+                    "capacity": None,
+                    "target": capacity,
+                }
+                stream.write(json.dumps(row | (extra or {})) + "\n")
+                count += 1
+                continue
             row = dict(
                 zip(
                     _EVENT_FIELDS,

@@ -1,18 +1,26 @@
 """One simulated run: one policy, one trace window, one workload.
 
 The loop merges two sorted streams — cloud events (capacity changes, replicas becoming ready,
-failed launches, policy wake-ups) from the event queue and request arrivals from the workload —
-and calls the policy once after every batch of cloud events at the same instant. The policy
-sees exactly what the live controller would show it: an `Observation` of live replicas, zone
-offers and the zone events since its last call.
+failed launches, policy and autoscaler wake-ups) from the event queue and request arrivals from
+the workload — and calls the policy once after every batch of cloud events at the same instant.
+The policy sees exactly what the live controller would show it: an `Observation` of live
+replicas, zone offers and the zone events since its last call. With an autoscaler, N_tar comes
+from `core.autoscale` on the request rate over the last minute, as in the controller.
 """
 
 from __future__ import annotations
 
+import bisect
 import random
 from dataclasses import dataclass
 from typing import Any
 
+from hedgeserve.core.autoscale import (
+    AutoscalerConfig,
+    AutoscalerState,
+    autoscale,
+    initial_autoscaler_state,
+)
 from hedgeserve.core.decisions import Launch, Observation, Policy
 from hedgeserve.core.replicas import ReplicaId, ReplicaState, ZoneEvent, ZoneSignal
 from hedgeserve.sim.cloud import LogRow, SimCloud, SimReplica
@@ -26,7 +34,11 @@ from hedgeserve.traces.model import Trace
 
 @dataclass(frozen=True, slots=True)
 class RunConfig:
-    target: int = 3  # N_tar
+    target: int = 3  # N_tar, fixed unless an autoscaler is given
+    autoscaler: AutoscalerConfig | None = None  # N_tar from the request rate (core.autoscale)
+    autoscale_every_s: float = 20.0  # how often the autoscaler looks (the decision is timed
+    # by its own delays; this only bounds how late a change can be noticed)
+    qps_window_s: float = 60.0  # request rate = arrivals in the last window / window
     cold_start_s: float = 120.0
     launch_failure_s: float = 30.0  # how long a cloud takes to refuse a spot launch
     warmup_s: float | None = None  # excluded from availability; default: the cold start
@@ -93,6 +105,13 @@ class _Run:
         )
         self.zone_index = {z: i for i, z in enumerate(window.zones)}
         self.target = config.target
+        self.autoscaler_state: AutoscalerState | None = None
+        if config.autoscaler is not None:
+            self.autoscaler_state = initial_autoscaler_state(config.autoscaler)
+            self.target = self.autoscaler_state.target
+            self.queue.push(0.0, Kind.AUTOSCALE)
+        self.arrivals = workload.arrival_s.tolist()
+        self.target_s = 0.0  # ∫ N_tar dt, for the on-demand reference cost
         self.state = policy.initial_state(self.cloud.offers(0.0))
         self.zone_events: list[ZoneEvent] = []
         self.wakes: set[float] = set()
@@ -103,7 +122,7 @@ class _Run:
         self.ok_s = 0.0
 
     def execute(self, repeat: int, label: str) -> RunOutcome:
-        arrivals = self.workload.arrival_s.tolist()
+        arrivals = self.arrivals
         n, i = len(arrivals), 0
         queue, serving, horizon = self.queue, self.serving, self.horizon
         self._decide(0.0)
@@ -129,7 +148,7 @@ class _Run:
             availability=100.0 * self.ok_s / span,
             cloud=self.cloud,
             serving=serving,
-            on_demand_reference=self.target * self.cloud.prices.cheapest_on_demand * horizon / 3600,
+            on_demand_reference=self.target_s * self.cloud.prices.cheapest_on_demand / 3600,
             requests=i,
         )
         return RunOutcome(result, self.cloud.log)
@@ -150,8 +169,8 @@ class _Run:
             failed = self.cloud.fail_launch(now, ReplicaId(payload))
             if failed is not None:
                 self._zone_event(failed, ZoneSignal.LAUNCH_FAILED, now)
-        elif kind is Kind.TARGET:
-            self.target = int(payload)
+        elif kind is Kind.AUTOSCALE:
+            self._autoscale(now)
         else:  # Kind.WAKE: nothing to do but the decision that follows every batch
             self.wakes.discard(now)
 
@@ -192,7 +211,22 @@ class _Run:
             billed_until = min(self.serving.replica_draining(replica, now), self.horizon)
         self.cloud.terminate(now, replica, billed_until)
 
+    def _autoscale(self, now: float) -> None:
+        config, state = self.config.autoscaler, self.autoscaler_state
+        if config is None or state is None:
+            return
+        window = self.config.qps_window_s
+        start = max(0.0, now - window)
+        count = bisect.bisect_right(self.arrivals, now) - bisect.bisect_right(self.arrivals, start)
+        qps = count / max(now - start, 1e-9) if now > start else 0.0
+        self.autoscaler_state = autoscale(config, state, now=now, qps=qps)
+        if self.autoscaler_state.target != self.target:
+            self.target = self.autoscaler_state.target
+            self.cloud.log_target(now, self.target)
+        self.queue.push(now + self.config.autoscale_every_s, Kind.AUTOSCALE)
+
     def _advance(self, now: float) -> None:
+        self.target_s += max(0.0, min(now, self.horizon) - self.last_t) * self.target
         if self.ready >= self.target:
             lo, hi = max(self.last_t, self.warmup), min(now, self.horizon)
             if hi > lo:
