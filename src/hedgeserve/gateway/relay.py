@@ -38,7 +38,11 @@ class Outcome(Enum):
 
 
 class Watchdog:
-    """Calls `on_idle` once nothing was stamped in `last` for `timeout` seconds."""
+    """Calls `on_idle` once nothing was stamped in `last` for `timeout` seconds.
+
+    `cancel` drops the callback: the sink and its watchdog refer to each other, and a cycle
+    would leave every finished request's objects to the cyclic garbage collector.
+    """
 
     __slots__ = ("_loop", "_timeout", "_on_idle", "_handle", "last")
 
@@ -47,19 +51,26 @@ class Watchdog:
     ) -> None:
         self._loop = loop
         self._timeout = timeout
-        self._on_idle = on_idle
+        self._on_idle: Callable[[], None] | None = on_idle
         self.last = loop.time()
-        self._handle = loop.call_at(self.last + timeout, self._check)
+        self._handle: asyncio.TimerHandle | None = loop.call_at(self.last + timeout, self._check)
 
     def _check(self) -> None:
+        on_idle = self._on_idle
+        if on_idle is None:
+            return
         due = self.last + self._timeout
         if self._loop.time() >= due:
-            self._on_idle()
+            self.cancel()
+            on_idle()
         else:
             self._handle = self._loop.call_at(due, self._check)
 
     def cancel(self) -> None:
-        self._handle.cancel()
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self._on_idle = None
 
 
 class _Sink:
@@ -103,7 +114,9 @@ class _Sink:
 
 
 class Relay(_Sink):
-    __slots__ = ("_request", "_transport", "_chunked", "_watch", "_dog", "_paused", "first_at")
+    __slots__ = (
+        "_request", "_transport", "_protocol", "_chunked", "_watch", "_dog", "_paused", "first_at",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -121,6 +134,7 @@ class Relay(_Sink):
             raise ConnectionResetError("client left before the body")
         self._request = request
         self._transport = transport
+        self._protocol = request.protocol
         self._chunked = chunked  # the client response uses chunked framing
         self._watch = watch
         self._dog = Watchdog(loop, idle_timeout_s, self._idle)
@@ -149,7 +163,7 @@ class Relay(_Sink):
         finally:
             self._dog.cancel()
 
-    def on_body(self, pieces: list[bytes]) -> None:
+    def on_body(self, pieces: list[bytes], framed: bytes | None) -> None:
         if self.outcome is not None:
             return
         transport = self._transport
@@ -160,18 +174,19 @@ class Relay(_Sink):
         if watch is not None:
             for piece in pieces:
                 watch.feed(piece)
-        if self._chunked:
-            if len(pieces) == 1:
-                out = b"%x\r\n%b\r\n" % (len(pieces[0]), pieces[0])
-            else:
-                out = b"".join([b"%x\r\n%b\r\n" % (len(p), p) for p in pieces if p])
-        else:
+        if not self._chunked:
             out = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        elif framed is not None:
+            out = framed  # the replica's chunks are already what the client needs
+        elif len(pieces) == 1:
+            out = b"%x\r\n%b\r\n" % (len(pieces[0]), pieces[0])
+        else:
+            out = b"".join([b"%x\r\n%b\r\n" % (len(p), p) for p in pieces if p])
         transport.write(out)
         now = self._dog.last = self._loop.time()
         if self.first_at is None:
             self.first_at = now
-        if self._request.protocol.writing_paused and not self._paused:
+        if self._protocol.writing_paused and not self._paused:
             self._paused = True
             self._conn.pause_reading()
             self._wake()
@@ -201,6 +216,6 @@ class BodyCollector(_Sink):
             return b"".join(self._parts)
         return self.outcome if self.outcome is not None else Outcome.BROKEN
 
-    def on_body(self, pieces: list[bytes]) -> None:
+    def on_body(self, pieces: list[bytes], framed: bytes | None) -> None:
         self._parts.extend(pieces)
         self._dog.last = self._loop.time()

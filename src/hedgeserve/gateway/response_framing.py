@@ -135,11 +135,12 @@ def parse_head(head: bytes, *, request_method: str) -> ResponseHead:
 class BodyDecoder(ABC):
     """Payload bytes of one body; `feed` returns the pieces each delivery completes."""
 
-    __slots__ = ("done", "extra")
+    __slots__ = ("done", "extra", "whole")
 
     def __init__(self) -> None:
         self.done = False
         self.extra = b""  # bytes that arrived after the end of the message
+        self.whole = False  # the last delivery was exactly whole chunks (ChunkedBody only)
 
     @abstractmethod
     def feed(self, data: bytes) -> list[bytes]: ...
@@ -202,7 +203,12 @@ _HEX = b"0123456789abcdefABCDEF"
 
 
 class ChunkedBody(BodyDecoder):
-    """Chunked transfer coding (RFC 9112 §7.1), incrementally; trailers are read and dropped."""
+    """Chunked transfer coding (RFC 9112 §7.1), incrementally; trailers are read and dropped.
+
+    `whole` tells, after each `feed`, whether that delivery was exactly a run of complete
+    chunks from one chunk boundary to another (the usual case for a token stream, one event
+    per chunk): a client that also gets chunks can then be sent the bytes as they came.
+    """
 
     __slots__ = ("_state", "_left", "_line")
 
@@ -215,25 +221,35 @@ class ChunkedBody(BodyDecoder):
     def feed(self, data: bytes) -> list[bytes]:
         if self.done:
             self.extra += data
+            self.whole = False
             return []
-        if self._state == _SIZE and not self._line:
-            # Fast path: the delivery is exactly one whole chunk (one SSE event, typically).
-            nl = data.find(b"\n", 0, 20)
-            if nl > 0:
-                digits = data[: nl - 1] if data[nl - 1] == 0x0D else data[:nl]
-                if digits and not digits.translate(None, _HEX):
-                    start = nl + 1
-                    stop = start + int(digits, 16)
-                    if stop > start and len(data) == stop + 2 and data[stop:] == b"\r\n":
-                        return [data[start:stop]]
         pieces: list[bytes] = []
-        pos = 0
         end = len(data)
+        pos = 0
+        if self._state == _SIZE and not self._line:
+            # Fast path: whole chunks with a bare hex size, one slice each.
+            while True:
+                nl = data.find(b"\n", pos, pos + 20)
+                if nl <= pos:
+                    break
+                digits = data[pos : nl - 1] if data[nl - 1] == 0x0D else data[pos:nl]
+                if not digits or digits.translate(None, _HEX):
+                    break  # an extension, or malformed: the slow path decides
+                start = nl + 1
+                stop = start + int(digits, 16)
+                if stop == start or stop + 2 > end or data[stop : stop + 2] != b"\r\n":
+                    break  # the last chunk, or one not complete yet
+                pieces.append(data[start:stop])
+                pos = stop + 2
+                if pos == end:
+                    self.whole = True
+                    return pieces
+        self.whole = False
         while pos < end:
             state = self._state
             if state == _DATA:
                 take = min(self._left, end - pos)
-                pieces.append(data[pos : pos + take] if take < end or pos else data)
+                pieces.append(data[pos : pos + take])
                 pos += take
                 self._left -= take
                 if not self._left:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import random
 import signal
@@ -44,6 +45,12 @@ from hedgeserve.gateway.stats import GatewayStats
 from hedgeserve.gateway.upstream import UpstreamPool
 
 log = logging.getLogger("hedgeserve.gateway")
+
+# CPython collects its youngest generation after 700 net new container objects: every few
+# requests under load, and each pass walks the state of every stream in flight. Measured at
+# 256 SSE streams that was ~15-20 % of the gateway's CPU; at 10,000 it is ~3 %, with passes of
+# a few ms. (The gateway itself creates no reference cycles per request; see relay.Watchdog.)
+GC_YOUNG_THRESHOLD = 10_000
 
 # Below the 5 s keep-alive of uvicorn (vLLM) and aiohttp servers, so the gateway drops an idle
 # pooled connection before the replica does and rarely sends into a closing socket.
@@ -243,12 +250,24 @@ def _new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
+def _tune_gc() -> None:
+    """For a gateway process only (never in process: the GC is the host's to tune).
+
+    The startup heap (modules, the app) lives as long as the process: `gc.freeze` takes it
+    out of every later collection; young collections become rarer (GC_YOUNG_THRESHOLD).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD)
+
+
 def run_gateway(config: GatewayConfig, *, announce: Callable[[Gateway], None]) -> None:
     """Serve until SIGTERM or SIGINT. `announce` is called once the ports are bound."""
 
     async def serve() -> None:
         gateway = Gateway(config)
         await gateway.start()
+        _tune_gc()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

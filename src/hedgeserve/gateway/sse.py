@@ -69,27 +69,6 @@ class SseParser:
                 events.append(event)
         return events
 
-    @property
-    def last_id(self) -> bytes | None:
-        return self._id
-
-    def lone_data(self, chunk: bytes) -> bytes | None:
-        """If `chunk` is exactly one one-line `data:` event and nothing is pending, its data.
-
-        The shape of nearly every chunk of an LLM token stream; checking it costs a few
-        C-level scans, where `feed` builds lists and event objects.
-        """
-        if (
-            self._partial
-            or chunk[:5] != b"data:"
-            or chunk[-2:] != b"\n\n"
-            or chunk.count(b"\n") != 2
-            or b"\r" in chunk
-        ):
-            return None
-        value = chunk[5:-2]
-        return value[1:] if value[:1] == b" " else value
-
     def _parse_block(self, block: bytes) -> SseEvent | None:
         data: list[bytes] = []
         name = b""
@@ -124,16 +103,25 @@ class SseWatch:
         self.saw_done = False
 
     def feed(self, chunk: bytes) -> None:
-        data = self._parser.lone_data(chunk)
-        if data is not None:
+        parser = self._parser
+        if (
+            not parser._partial
+            and chunk[:5] == b"data:"
+            and chunk[-2:] == b"\n\n"
+            and chunk.count(b"\n") == 2
+            and b"\r" not in chunk
+        ):
+            # Exactly one one-line data event, the shape of nearly every chunk of a token
+            # stream: a few C-level scans instead of the parser's lists and event objects.
+            data = chunk[6:-2] if chunk[5:6] == b" " else chunk[5:-2]
             self.events += 1
-            self.last_id = self._parser.last_id
+            self.last_id = parser._id
             if data == DONE:
                 self.saw_done = True
             if self._tap is not None:
-                self._tap.on_event(SseEvent(data, b"", self.last_id))
+                self._tap.on_event(SseEvent(data, b"", parser._id))
             return
-        for event in self._parser.feed(chunk):
+        for event in parser.feed(chunk):
             self.events += 1
             self.last_id = event.id
             if event.data == DONE:

@@ -69,7 +69,9 @@ class BodyBroken(UpstreamError):
 
 
 class BodySink(Protocol):
-    def on_body(self, pieces: list[bytes]) -> None: ...
+    def on_body(self, pieces: list[bytes], framed: bytes | None) -> None:
+        """Payload `pieces` in order; `framed`: the same as the chunks that carried them,
+        when the delivery was exactly whole chunks (else None)."""
 
     def on_body_end(self, error: UpstreamError | None) -> None: ...
 
@@ -100,7 +102,7 @@ class UpstreamConnection(asyncio.Protocol):
     __slots__ = (
         "_pool", "_origin", "_loop", "transport", "closed", "idle_since",
         "_method", "_waiter", "_head_buf", "_head", "_decoder", "_sink", "_pending",
-        "_pending_bytes", "_held", "_end", "_finished",
+        "_pending_bytes", "_held", "_end", "_finished", "parked",
     )  # fmt: skip
 
     def __init__(self, pool: UpstreamPool, origin: Origin, loop: asyncio.AbstractEventLoop):
@@ -109,6 +111,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._loop = loop
         self.transport: asyncio.Transport | None = None
         self.closed = False
+        self.parked = False  # idle in the pool, ready for the next exchange
         self.idle_since = 0.0
         self._reset_exchange("")
 
@@ -146,8 +149,20 @@ class UpstreamConnection(asyncio.Protocol):
 
     # --- the exchange, called by the proxy -------------------------------------------------
 
+    def park(self) -> None:
+        """Idle between exchanges. The last one's state is dropped: its sink holds the whole
+        request, and sink and connection refer to each other."""
+        self._reset_exchange("")
+        self.parked = True
+
+    def discard(self) -> None:
+        """Close it mid-exchange; nobody waits for the exchange any more (see `park`)."""
+        self.abort()
+        self._reset_exchange("")
+
     def send(self, method: str, head: bytes, body: bytes | None) -> None:
         """Start an exchange: write the request (head already serialised) and its body."""
+        self.parked = False
         self._reset_exchange(method)
         self._waiter = self._loop.create_future()
         transport = self.transport
@@ -178,7 +193,7 @@ class UpstreamConnection(asyncio.Protocol):
             pieces = self._pending
             self._pending = []
             self._pending_bytes = 0
-            sink.on_body(pieces)
+            sink.on_body(pieces, None)
         if self._finished:
             sink.on_body_end(self._end)
         elif self._held:
@@ -215,7 +230,7 @@ class UpstreamConnection(asyncio.Protocol):
         sink = self._sink
         if sink is not None:
             if pieces:
-                sink.on_body(pieces)
+                sink.on_body(pieces, data if decoder.whole else None)
         elif pieces:
             self._hold(pieces)
         if decoder.done and not self._finished:
@@ -335,7 +350,7 @@ class UpstreamPool:
             expired_before = loop.time() - self._keepalive_s
             while idle:
                 conn = idle.pop()
-                if conn.idle_since > expired_before and conn.reusable:
+                if conn.idle_since > expired_before and conn.parked and not conn.closed:
                     return conn
                 conn.abort()
         tls = self._tls_context() if origin.tls else None
@@ -358,8 +373,9 @@ class UpstreamPool:
     def release(self, conn: UpstreamConnection) -> None:
         """Back to the pool after a complete exchange; closed otherwise."""
         if not conn.reusable:
-            conn.abort()
+            conn.discard()
             return
+        conn.park()
         loop = asyncio.get_running_loop()
         conn.idle_since = loop.time()
         self._idle.setdefault(conn.origin, []).append(conn)
