@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hedgeserve.spec import load_spec
+
 HEDGE = [sys.executable, "-m", "hedgeserve"]
 
 
@@ -37,8 +39,7 @@ def test_plan_writes_json_spec_and_plot(tmp_path: Path) -> None:
     in_use = {g for g, n in doc["replicas"].items() if n}
     assert set(document["planner"]["replicas"]) == in_use  # these GPUs' SkyPilot names match
     assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
-    spec_module = pytest.importorskip("hedgeserve.spec")
-    spec_module.load_spec(spec)
+    load_spec(spec)
 
 
 @pytest.mark.parametrize(

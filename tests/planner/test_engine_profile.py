@@ -26,7 +26,6 @@ def free_port() -> int:
 
 @pytest.fixture
 def engine_url() -> Iterator[str]:
-    pytest.importorskip("hedgeserve.cli.engine", reason="`hedge engine` is not in this tree")
     port = free_port()
     # 5 ms per token alone, +2% per extra request in the batch, 5 ms prefill.
     process = subprocess.Popen([*HEDGE, "engine", "--port", str(port), "--tpot-ms", "5",

@@ -15,6 +15,7 @@ from hedgeserve.planner.planning import PlanRequest, ReplicaType, make_plan, swe
 from hedgeserve.planner.report import plan_document, routing_weights
 from hedgeserve.planner.service_spec import service_spec
 from hedgeserve.planner.workload import named_workload, workload_from_samples
+from hedgeserve.spec import parse_spec
 
 GRID = BucketGrid((100, 1000, 4000), (100, 500))
 CATALOG = load_gpu_catalog()
@@ -95,14 +96,13 @@ def test_closest_gpu_for_a_bucket_that_does_not_fit_in_memory() -> None:
 
 
 def test_spec_realises_the_plan_and_validates_against_the_spec_schema() -> None:
-    spec_module = pytest.importorskip("hedgeserve.spec")
     slo = Slo(0.12)
     request = PlanRequest(named_workload("arena-like", GRID, 12.0), slo,
                           replica_types(["L4", "A10G", "A100-80GB"], slo))
     outcome = make_plan(request)
     document = service_spec(outcome, MODEL, spot=True)
     text = yaml.safe_dump(document, sort_keys=False)
-    spec = spec_module.parse_spec(text, source="<plan>")
+    spec = parse_spec(text, source="<plan>")
     planned = {t.accelerator: n
                for t, n in zip(request.types, outcome.mix.replicas, strict=True) if n}
     assert spec.planner.replicas == planned
