@@ -4,25 +4,30 @@ classes, fail-fast, the autoscaler fed by the gateway's counter, and what the ga
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
-from tests.control.fakes import FakeGateway, FakeProber, FakeProvider, StepClock
+from tests.control.fakes import ZONES, FakeGateway, FakeProber, FakeProvider, StepClock
 
 from hedgeserve.control.clock import Wakeup
 from hedgeserve.control.lifecycle import ReplicaStatus
+from hedgeserve.control.policy_setup import decode_policy_state
 from hedgeserve.control.provider import (
     CapacityUnavailable,
     LaunchRequest,
     PermanentProviderError,
+    ProviderEvent,
     TransientProviderError,
 )
+from hedgeserve.control.provider import EventKind as ProviderEventKind
 from hedgeserve.control.reconcile import LoopSettings, Reconciler
 from hedgeserve.control.records import EventKind, ServiceRecord, ServiceStatus
 from hedgeserve.control.store import Store
 from hedgeserve.core.autoscale import AutoscalerConfig
 from hedgeserve.core.spothedge import SpotHedge
-from hedgeserve.core.zones import ZoneId
+from hedgeserve.core.zones import ZoneId, ZoneOffer
 from hedgeserve.spec.probe import ProbeTimings
 
 S = ReplicaStatus
@@ -155,6 +160,7 @@ async def test_autoscaler_follows_the_gateway_counter(tmp_path: Path) -> None:
         await r.tick()
         clock.t += 1.0
     assert r.scaler.target == 4
+    assert r.store.service().target == 4  # type: ignore[union-attr]
     targets = [e.detail for e in r.store.events() if e.kind is EventKind.TARGET]
     assert targets == ["N_tar 1 -> 4 at 7.00 requests/s"]
 
@@ -172,3 +178,58 @@ async def test_gateway_gets_ready_replicas_and_draining_ones_marked(tmp_path: Pa
     assert last == {(spot, False), (on_demand, True)}
     await r.tick()  # the on-demand instance is gone now
     assert {g.id for g in gateway.pushes[-1]} == {spot}
+
+
+def fail_next_commit(store: Store) -> None:
+    """The store's next commit raises (a full disk, say); the one after works again."""
+    real = store.commit
+
+    def commit(**rows: Any) -> None:
+        store.commit = real  # type: ignore[method-assign]
+        raise sqlite3.OperationalError("disk I/O error")
+
+    store.commit = commit  # type: ignore[method-assign]
+
+
+def stored_state(r: Reconciler) -> object:
+    service = r.store.service()
+    assert service is not None
+    return decode_policy_state(service.policy_state, r.policy, r.provider.offers())
+
+
+async def test_a_failed_commit_keeps_the_carried_launch_failure(tmp_path: Path) -> None:
+    provider = FakeProvider(fail_next=[CapacityUnavailable(A)])  # the spot launch goes to A
+    r = make(tmp_path, provider, FakeProber(), target=1)
+    await r.tick()  # A refused: a LAUNCH_FAILED zone event carried to the next tick
+    before = r.state
+    fail_next_commit(r.store)
+    with pytest.raises(sqlite3.OperationalError):
+        await r.tick()
+    assert r.state == before == stored_state(r)  # nothing moved ahead of the store
+    await r.tick()  # the retried tick still knows A refused
+    assert A in r.state.preempted and r.state == stored_state(r)
+    assert [q.zone for q in provider.launched if q.is_spot] == [B]
+
+
+async def test_a_failed_commit_keeps_the_polled_preemption_notice(tmp_path: Path) -> None:
+    # Three zones, so a preempted one stays marked (with two, SpotHedge clears the marks).
+    provider = FakeProvider(zones=(*ZONES, ZoneOffer(ZoneId("local/east/c"), 2.0, 3.0)))
+    prober = FakeProber()
+    r = make(tmp_path, provider, prober, target=1)
+    await r.tick()
+    prober.ready = {int(q.replica) for q in provider.launched}
+    await r.tick()  # ready; the on-demand fallback drains
+    await r.tick()
+    (spot,) = [row for row in r.store.live_replicas() if row.is_spot]
+    now = r.clock.now()
+    provider.events.append(ProviderEvent(ProviderEventKind.PREEMPTION_NOTICE, spot.id, now,
+                                         deadline=now + 30))
+    fail_next_commit(r.store)
+    with pytest.raises(sqlite3.OperationalError):
+        await r.tick()
+    assert provider.events == []  # polled (drained) by the failed tick
+    await r.tick()
+    row = r.store.replica(spot.id)
+    assert row is not None and row.status is S.DRAINING and row.notice_deadline == now + 30
+    assert spot.zone in r.state.preempted and r.state == stored_state(r)
+    assert any(e.kind is EventKind.NOTICE and e.replica == spot.id for e in r.store.events())

@@ -27,7 +27,7 @@ from hedgeserve.control.provider import (
     Provider,
     TransientProviderError,
 )
-from hedgeserve.control.records import EventKind, EventRecord, ReplicaRecord
+from hedgeserve.control.records import EventKind, EventRecord, ReplicaRecord, replica_event
 from hedgeserve.core.decisions import Action, Launch
 from hedgeserve.core.replicas import ReplicaId, ZoneEvent, ZoneSignal
 from hedgeserve.core.zones import ZoneOffer
@@ -73,7 +73,7 @@ def plan_intents(
             )  # fmt: skip
             next_id += 1
             out.launches.append(row)
-            out.timeline.append(_event(now, EventKind.LAUNCH, row, action.reason))
+            out.timeline.append(replica_event(now, EventKind.LAUNCH, row, action.reason))
             continue
         current = records.get(action.replica)
         if current is None or not current.is_live:
@@ -83,7 +83,7 @@ def plan_intents(
         else:
             stopped = current.moved_to(S.DRAINING, reason=action.reason)
         out.stops.append(stopped)
-        out.timeline.append(_event(now, EventKind.TERMINATE, stopped, action.reason))
+        out.timeline.append(replica_event(now, EventKind.TERMINATE, stopped, action.reason))
     return out
 
 
@@ -121,7 +121,7 @@ async def launch_all(
         log.info("replica %s: %s", row.id, detail)
         failed = row.moved_to(S.FAILED, ended_at=now, reason=detail)
         out.changed.append(failed)
-        out.timeline.append(_event(now, kind, failed, detail))
+        out.timeline.append(replica_event(now, kind, failed, detail))
     return out
 
 
@@ -143,7 +143,3 @@ async def stop_draining(
             log.warning("terminate failed (retried next tick): %s", result)
         elif isinstance(result, BaseException):
             raise result
-
-
-def _event(now: float, kind: EventKind, row: ReplicaRecord, detail: str) -> EventRecord:
-    return EventRecord(now, kind, detail, row.id, row.zone, row.is_spot)

@@ -12,6 +12,12 @@ contract), so a missed event or a restart costs nothing:
 5. act: launch (`actuate.launch_all`), (re)terminate draining replicas;
 6. push the routable set (ready, plus draining ones marked draining) to the gateway.
 
+Nothing a tick learns moves the in-memory state (policy and autoscaler state, next id, status)
+before its commit succeeds, and the news it consumes — provider events (`poll_events` drains
+them) and the zone events carried over from the last act phase — stays in a pending buffer
+until then: a tick that raises before its commit is retried with the same news and the same
+state, so the store and this object never disagree.
+
 The tick reads time only from its `Clock` and touches the world only through the `Provider`,
 `Prober` and `GatewayLink` it was given, so a test can drive it with a fake clock and the
 simulator's cloud behind a fake provider, and compare its decisions with the simulator's.
@@ -26,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,14 +47,19 @@ from hedgeserve.control.policy_setup import (
     encode_policy_state,
 )
 from hedgeserve.control.probe import PROBED, Prober, ProbeTarget
-from hedgeserve.control.provider import PermanentProviderError, Provider, TransientProviderError
+from hedgeserve.control.provider import (
+    PermanentProviderError,
+    Provider,
+    ProviderEvent,
+    TransientProviderError,
+)
 from hedgeserve.control.records import EventKind, EventRecord, ReplicaRecord, ServiceStatus
 from hedgeserve.control.recovery import RecoveryPlan, plan_recovery
 from hedgeserve.control.request_rate import RequestRate
 from hedgeserve.control.status import service_status
 from hedgeserve.control.store import Store
 from hedgeserve.control.transitions import fold
-from hedgeserve.core.autoscale import AutoscalerConfig, autoscale, next_change_at
+from hedgeserve.core.autoscale import AutoscalerConfig, AutoscalerState, autoscale, next_change_at
 from hedgeserve.core.decisions import Observation, Policy
 from hedgeserve.core.replicas import ReplicaId, ReplicaView, ZoneEvent
 from hedgeserve.core.zone_sets import ZoneSets
@@ -103,11 +114,15 @@ class Reconciler:
         self.status = service.status
         self.failure = service.failure if service.status is ServiceStatus.FAILED else None
         self.ever_ready = any(r.ready_at is not None for r in store.replicas())
+        self._stored_target = service.target
         # Live rows, written through: this process is the store's only writer, so what it
         # committed is what the store holds, and a tick need not read 1,000 rows back.
         self._live: dict[ReplicaId, ReplicaRecord] = {r.id: r for r in store.live_replicas()}
         self.early_failures = 0
-        self._carried: list[ZoneEvent] = []  # zone news from the last act phase
+        # News not yet recorded by a commit: polled provider events, and zone events from the
+        # last act phase. Cleared only once the tick that consumed them has committed.
+        self._pending: list[ProviderEvent] = []
+        self._carried: list[ZoneEvent] = []
         self._pushed: tuple[GatewayReplica, ...] | None = None
         self._pushed_at = float("-inf")
         self._od_reference: float | None = None
@@ -132,10 +147,10 @@ class Reconciler:
     async def tick(self) -> float:
         """Observe, decide, record, act; returns when the next tick is due."""
         now = self.clock.now()
-        events = self.provider.poll_events()
+        self._pending += self.provider.poll_events()
         rows = list(self._live.values())
         instances = await self.provider.observe({r.id: r.handle for r in rows if r.handle})
-        seen = fold(rows, instances=instances, events=events, probes={}, now=now,
+        seen = fold(rows, instances=instances, events=self._pending, probes={}, now=now,
                     timings=self.timings)
         current = {r.id: seen.changed.get(r.id, r) for r in rows}
         # Probe what runs now, including instances that started running this very tick.
@@ -145,18 +160,18 @@ class Reconciler:
                       probes=await self.prober.results(targets), now=now, timings=self.timings)
         current.update(probed.changed)
         changed_by_id = {**seen.changed, **probed.changed}
-        zone_events = self._carried + seen.zone_events + probed.zone_events
-        self._carried = []
-        self._note_failures(changed_by_id.values())
+        zone_events = [*self._carried, *seen.zone_events, *probed.zone_events]
+        failures = self._count_failures(changed_by_id.values())
         live = [r for r in current.values() if r.is_live]
         timeline = seen.timeline + probed.timeline
         service: dict[str, Any] = {}
         changed = list(changed_by_id.values())
 
-        target = await self._target(now, timeline, service)
+        target, scaler = await self._target(now, timeline, service)
         offers = self.provider.offers()
         actions_next: float | None = None
         launches: list[ReplicaRecord] = []
+        state, next_id = self.state, self.next_id
         if self.failure is None:
             views = tuple(
                 ReplicaView(r.id, r.zone, r.is_spot, view, r.launched_at)
@@ -167,23 +182,29 @@ class Reconciler:
             )
             actions_next = decision.next_check_at
             self._note_zone_sets(decision.state, now, timeline)
-            if decision.state != self.state:
-                service["policy_state"] = encode_policy_state(decision.state)
-            self.state = decision.state
+            state = decision.state
+            if state != self.state:
+                service["policy_state"] = encode_policy_state(state)
             intents = plan_intents(decision.actions, records=current, offers=offers,
-                                   next_id=self.next_id, now=now)
+                                   next_id=next_id, now=now)
             for action in decision.actions:
                 log.info("decision: %s", action)
             launches = intents.launches
             if launches:
-                self.next_id += len(launches)
-                service["next_replica_id"] = self.next_id
+                next_id += len(launches)
+                service["next_replica_id"] = next_id
             changed += intents.stops
             current.update({r.id: r for r in intents.stops})
             timeline += intents.timeline
-        self._refresh_status(list(current.values()), target, now, service)
+        status, reference = self._refresh_status(list(current.values()), target, service)
         self._commit(replicas=changed, new_replicas=launches, events=timeline,
                      service=self._stamped(service, now))
+        # Recorded: the news may leave the buffers, and the in-memory state catch up.
+        self._pending.clear()
+        self._carried = []
+        self.state, self.scaler, self.next_id = state, scaler, next_id
+        self.status, self._od_reference, self._stored_target = status, reference, target
+        self.ever_ready, self.early_failures = failures
 
         backoff = await self._act(launches, current, now)
         await self._push(list(current.values()), now)
@@ -229,13 +250,13 @@ class Reconciler:
         if self.failure is not None:
             return
         now = self.clock.now()
-        self.failure = reason
-        self.status = ServiceStatus.FAILED
         log.error("service failed: %s", reason)
         self.store.commit(
             events=[EventRecord(now, EventKind.SERVICE, f"service failed: {reason}")],
             service={"status": ServiceStatus.FAILED, "failure": reason, "updated_at": now},
         )
+        self.failure = reason
+        self.status = ServiceStatus.FAILED
 
     # --- internals -----------------------------------------------------------------------
 
@@ -253,7 +274,8 @@ class Reconciler:
                 self._live.pop(r.id, None)
 
     async def _target(self, now: float, timeline: list[EventRecord],
-                      service: dict[str, Any]) -> int:
+                      service: dict[str, Any]) -> tuple[int, AutoscalerState]:
+        """N_tar and the autoscaler state it comes with (the caller keeps it after commit)."""
         qps = 0.0
         if self.autoscaler.target_qps_per_replica is not None and self.gateway is not None:
             sample = await self.gateway.counters(now)
@@ -261,7 +283,7 @@ class Reconciler:
                 self.rate.add(sample)
             measured = self.rate.qps()
             if measured is None:
-                return self.scaler.target
+                return self.scaler.target, self.scaler
             qps = measured
         new = autoscale(self.autoscaler, self.scaler, now=now, qps=qps)
         if new != self.scaler:
@@ -270,9 +292,7 @@ class Reconciler:
                 log.info("autoscaler: %s", detail)
                 timeline.append(EventRecord(now, EventKind.TARGET, detail))
             service["autoscaler_state"] = encode_autoscaler_state(new)
-            service["target"] = new.target
-        self.scaler = new
-        return new.target
+        return new.target, new
 
     async def _act(self, launches: Sequence[ReplicaRecord],
                    current: dict[Any, ReplicaRecord], now: float) -> str | None:
@@ -281,10 +301,11 @@ class Reconciler:
         if not launches:
             return None
         outcome = await launch_all(self.provider, launches, now=now)
-        self._carried += outcome.zone_events
-        self._note_failures(outcome.changed)
+        self._carried += outcome.zone_events  # news for the next tick's decision
+        failures = self._count_failures(outcome.changed)
         current.update({r.id: r for r in outcome.changed})
         self._commit(replicas=outcome.changed, events=outcome.timeline)
+        self.ever_ready, self.early_failures = failures
         self.wakeup.set()  # observe the new instances soon, and retry refused spot launches
         if outcome.permanent is not None:
             raise PermanentProviderError(outcome.permanent)
@@ -304,19 +325,24 @@ class Reconciler:
         if await self.gateway.push(routable):
             self._pushed, self._pushed_at = routable, now
 
-    def _note_failures(self, rows: Sequence[ReplicaRecord] | Any) -> None:
+    def _count_failures(self, rows: Iterable[ReplicaRecord]) -> tuple[bool, int]:
+        """(ever ready, early failures) once `rows` are recorded; fails the service when
+        replicas keep failing before any was ever ready. The caller keeps the counts only
+        after its commit, so a retried tick does not count the same failure twice."""
+        ever_ready, early = self.ever_ready, self.early_failures
         for r in rows:
             if r.status is S.READY:
-                self.ever_ready = True
-            elif (r.status is S.FAILED and r.ready_at is None and not self.ever_ready
+                ever_ready = True
+            elif (r.status is S.FAILED and r.ready_at is None and not ever_ready
                   and not r.reason.startswith("no spot capacity")):
-                self.early_failures += 1
-                if self.early_failures >= self.settings.fail_fast_after:
+                early += 1
+                if early >= self.settings.fail_fast_after:
                     self.fail(
-                        f"{self.early_failures} replicas failed before any became ready "
+                        f"{early} replicas failed before any became ready "
                         f"(last: replica {r.id}: {r.reason}); see `hedge logs "
                         f"{self.name} --replica {r.id}`"
                     )
+        return ever_ready, early
 
     def _note_zone_sets(self, new: object, now: float, timeline: list[EventRecord]) -> None:
         if not isinstance(new, ZoneSets) or new == self.state:
@@ -326,20 +352,22 @@ class Reconciler:
         log.info("zone sets: %s", detail)
         timeline.append(EventRecord(now, EventKind.ZONES, detail))
 
-    def _refresh_status(self, rows: Sequence[ReplicaRecord], target: int, now: float,
-                        service: dict[str, Any]) -> None:
+    def _refresh_status(self, rows: Sequence[ReplicaRecord], target: int,
+                        service: dict[str, Any]) -> tuple[ServiceStatus, float]:
+        """Write the status, N_tar and on-demand reference into `service` where they changed;
+        returns (status, reference) for the caller to keep once committed."""
         ready = sum(r.status is S.READY for r in rows)
         status = service_status(ready=ready, target=target, ever_ready=self.ever_ready,
                                 failed=self.failure is not None)
         if status is not self.status:
             service["status"] = status
-            self.status = status
+        if target != self._stored_target:
+            service["target"] = target
         cheapest = min((o.on_demand_per_hour for o in self.provider.offers()), default=0.0)
         reference = target * cheapest
         if reference != self._od_reference:
             service["on_demand_reference_per_hour"] = reference
-            service["target"] = target
-            self._od_reference = reference
+        return status, reference
 
     @staticmethod
     def _stamped(service: dict[str, Any], now: float) -> dict[str, Any] | None:

@@ -73,6 +73,11 @@ class EventRecord:
     seq: int | None = None  # assigned by the store
 
 
+def replica_event(at: float, kind: EventKind, row: ReplicaRecord, detail: str) -> EventRecord:
+    """A timeline entry about one replica, carrying its zone and spot flag for `hedge events`."""
+    return EventRecord(at, kind, detail, row.id, row.zone, row.is_spot)
+
+
 @dataclass(frozen=True, slots=True)
 class GatewayRecord:
     pid: int | None

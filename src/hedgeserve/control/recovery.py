@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from hedgeserve.control.lifecycle import ReplicaStatus
 from hedgeserve.control.provider import Instance
-from hedgeserve.control.records import EventKind, EventRecord, ReplicaRecord
+from hedgeserve.control.records import EventKind, EventRecord, ReplicaRecord, replica_event
 
 S = ReplicaStatus
 
@@ -51,12 +51,12 @@ def plan_recovery(
                     S.PROVISIONING, handle=inst.handle, pid=inst.pid, port=inst.port, url=inst.url
                 )
             plan.adopted.append(adopted)
-            plan.timeline.append(_event(now, EventKind.ADOPTED, adopted,
+            plan.timeline.append(replica_event(now, EventKind.ADOPTED, adopted,
                                         f"{adopted.status.value}, pid {inst.pid}"))
             continue
         ended = _ended(row, now)
         plan.ended.append(ended)
-        plan.timeline.append(_event(now, EventKind.ENDED, ended, ended.reason))
+        plan.timeline.append(replica_event(now, EventKind.ENDED, ended, ended.reason))
     for inst in found.values():
         plan.orphans.append(inst)
         plan.timeline.append(EventRecord(
@@ -75,7 +75,3 @@ def _ended(row: ReplicaRecord, now: float) -> ReplicaRecord:
         return row.moved_to(status, ended_at=now)
     return row.moved_to(S.FAILED, ended_at=now,
                         reason="instance gone while the controller was down")
-
-
-def _event(now: float, kind: EventKind, row: ReplicaRecord, detail: str) -> EventRecord:
-    return EventRecord(now, kind, detail, row.id, row.zone, row.is_spot)

@@ -24,7 +24,7 @@ from hedgeserve.control.lifecycle import ReplicaStatus
 from hedgeserve.control.probe import judge
 from hedgeserve.control.provider import EventKind as ProviderEventKind
 from hedgeserve.control.provider import InstanceState, InstanceStatus, ProviderEvent
-from hedgeserve.control.records import EventKind, EventRecord, ReplicaRecord
+from hedgeserve.control.records import EventKind, EventRecord, ReplicaRecord, replica_event
 from hedgeserve.core.replicas import ReplicaId, ZoneEvent, ZoneSignal
 from hedgeserve.spec.probe import ProbeTimings
 
@@ -140,9 +140,7 @@ class _Fold:
     def _set(self, new: ReplicaRecord, kind: EventKind, detail: str) -> None:
         self.current[new.id] = new
         self.result.changed[new.id] = new
-        self.result.timeline.append(
-            EventRecord(self.now, kind, detail, new.id, new.zone, new.is_spot)
-        )
+        self.result.timeline.append(replica_event(self.now, kind, new, detail))
 
     def _zone(self, r: ReplicaRecord, signal: ZoneSignal) -> None:
         if r.is_spot:
