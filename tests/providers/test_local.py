@@ -133,8 +133,39 @@ async def test_exit_is_an_event_and_leaves_no_straggler(tmp_path: Path) -> None:
     (event,) = p.poll_events()
     assert (event.kind, event.replica, event.detail) == (EventKind.EXITED, 5, "exit code 3")
     await wait_gone(inst.pid or 0, timeout=2.0)  # the background `sleep 60` went with it
+    # The exit code went out with the event; the provider then forgets the process.
     state = await p.observe({inst.replica: inst.handle})
-    assert state[inst.replica].status is InstanceStatus.EXITED
+    assert state[inst.replica].status is InstanceStatus.GONE
+    await p.close()
+
+
+async def test_ended_replicas_are_forgotten(tmp_path: Path) -> None:
+    """Replicas that exit, are killed or are terminated leave nothing in the provider's
+    bookkeeping, so a controller running for weeks does not grow with every crash."""
+    wakeup = Wakeup()
+    run = 'if [ "$HEDGE_REPLICA_ID" = 1 ]; then sleep 0.2; exit 3; fi; exec sleep 60'
+    p = LocalProvider(tag="forget", run=run, env=dict(os.environ), log_dir=tmp_path,
+                      zones=(), wakeup=wakeup)
+    await p.start()
+    exits, killed, stopped = [await p.launch(LaunchRequest(ReplicaId(i), ZONE, True))
+                              for i in (1, 2, 3)]
+    await asyncio.sleep(0.1)
+    p.kill(killed.handle)  # a crash, or the spot emulator's preemption
+    await p.terminate(stopped.handle, grace_s=5.0)
+    events = []
+    deadline = time.monotonic() + 10
+    while len(events) < 3:
+        assert time.monotonic() < deadline, f"only {events} so far"
+        await wakeup.wait(0.5)
+        events += p.poll_events()
+    assert {(e.replica, e.detail) for e in events} == {
+        (1, "exit code 3"), (2, "killed by SIGKILL"), (3, "killed by SIGTERM")}
+    # Private state, checked directly: what must not grow is exactly this bookkeeping.
+    assert p._children == {} and p._replica_of == {} and p._issued_ports == {}
+    assert p._watchers == {} and p._asked_to_stop == set()
+    while p._stopping:  # the terminate task notices the empty group within 50 ms
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
     await p.close()
 
 

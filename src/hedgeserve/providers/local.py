@@ -11,6 +11,10 @@ a spec runs the same installation as the controller.
 The handle is JSON: {"pgid", "started", "port", "zone", "spot", "replica"}. A handle names the
 same process only while the leader's start time matches (`process_identity`), so a recycled pid
 is never signalled. Terminate = SIGTERM to the group, SIGKILL after the grace period.
+
+Invariant: the provider's bookkeeping (children, their replica ids and ports, watchers) holds
+only replicas that are still running; `_watch` forgets a replica when its process exits, so a
+long-running controller that sees many crashes and preemptions does not grow.
 """
 
 from __future__ import annotations
@@ -109,7 +113,8 @@ class LocalProvider:
         # Groups already sent SIGTERM: a second one makes a draining server stop at once.
         self._asked_to_stop: set[int] = set()
         self._events: list[ProviderEvent] = []
-        self._issued_ports: set[int] = set()
+        # pgid -> port, for replicas still alive: a port is never handed out twice at once.
+        self._issued_ports: dict[int, int] = {}
 
     # --- Provider ------------------------------------------------------------------------
 
@@ -148,7 +153,7 @@ class LocalProvider:
                              request.replica)
         self._children[proc.pid] = proc
         self._replica_of[proc.pid] = request.replica
-        self._issued_ports.add(port)
+        self._issued_ports[proc.pid] = port
         self._watchers[proc.pid] = asyncio.get_running_loop().create_task(self._watch(proc))
         log.info("replica %s: pid %s, port %s, %s in %s", request.replica, proc.pid, port,
                  "spot" if request.is_spot else "on-demand", request.zone)
@@ -190,7 +195,6 @@ class LocalProvider:
                 continue
             handle = LocalHandle(pgid, start_time(pgid), port, ZoneId(env.get("HEDGE_ZONE", "")),
                                  env.get("HEDGE_SPOT") == "true", replica)
-            self._replica_of.setdefault(pgid, replica)
             found.append(Instance(replica, handle.encode(), f"http://{self._host}:{port}",
                                   pid=pgid, port=port))
         return tuple(found)
@@ -239,12 +243,15 @@ class LocalProvider:
         # The run command's leader ended; nothing of its group may outlive it.
         signal_group(pgid, signal.SIGKILL)
         self._asked_to_stop.discard(pgid)
-        replica = self._replica_of.get(pgid)
+        # The exit is news from here on (the event below); nothing else needs the child.
+        self._children.pop(pgid, None)
+        self._issued_ports.pop(pgid, None)
+        self._watchers.pop(pgid, None)
+        replica = self._replica_of.pop(pgid, None)
         if replica is not None:
             self._events.append(ProviderEvent(EventKind.EXITED, replica, self._now(),
                                               detail=describe_exit(code)))
             self._wakeup.set()
-        self._watchers.pop(pgid, None)
 
     async def _stop(self, h: LocalHandle, grace_s: float) -> None:
         try:
@@ -256,7 +263,7 @@ class LocalProvider:
                 log.info("replica %s: killed after %.0f s grace", h.replica, grace_s)
         finally:
             self._stopping.pop(h.pgid, None)
-            self._issued_ports.discard(h.port)
+            self._issued_ports.pop(h.pgid, None)
             if not group_members(h.pgid):
                 self._asked_to_stop.discard(h.pgid)  # the pid may be reused later
 
@@ -270,7 +277,7 @@ class LocalProvider:
             with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
                 s.bind((self._host, 0))
                 port = int(s.getsockname()[1])
-            if port not in self._issued_ports:
+            if port not in self._issued_ports.values():
                 return port
         raise TransientProviderError("no free port on this machine")
 
