@@ -1,15 +1,10 @@
-"""Buckets, workloads (samples and fitted lognormals) and request-log parsing."""
+"""Buckets and workloads (samples and fitted lognormals); request logs: tests/traces."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
-from hedgeserve.errors import InputError
 from hedgeserve.planner.buckets import DEFAULT_GRID, BucketGrid, parse_edges
-from hedgeserve.planner.request_log import read_request_log
 from hedgeserve.planner.workload import (
     LengthQuantiles,
     named_workload,
@@ -63,32 +58,3 @@ def test_arena_like_shares_sum_to_one_and_follow_the_fit() -> None:
     expected = LengthQuantiles(143, 5587).cdf(250) * LengthQuantiles(143, 769).cdf(250)
     assert small == pytest.approx(expected)
     assert 0 < workload.clamped_share < 0.01  # inputs above 16k tokens are rare
-
-
-def test_request_log_csv_with_header_and_arrivals(tmp_path: Path) -> None:
-    path = tmp_path / "log.csv"
-    path.write_text("arrival_s,prompt_tokens,completion_tokens\n0,10,5\n0.5,90,40\n2,30,30\n")
-    log = read_request_log(path)
-    assert log.sizes == ((10, 5), (90, 40), (30, 30))
-    assert log.observed_rate_per_s == pytest.approx(1.0)  # 2 gaps over 2 s
-
-
-def test_request_log_headerless_csv_and_jsonl(tmp_path: Path) -> None:
-    csv_path = tmp_path / "pairs.csv"
-    csv_path.write_text("143,200\n12,7\n")
-    assert read_request_log(csv_path).sizes == ((143, 200), (12, 7))
-    jsonl = tmp_path / "log.jsonl"
-    rows = [{"usage": {"prompt_tokens": 5, "completion_tokens": 6}, "timestamp": 1.0},
-            {"input_tokens": 7, "output_tokens": 8, "timestamp": 3.0}]
-    jsonl.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    log = read_request_log(jsonl)
-    assert log.sizes == ((5, 6), (7, 8))
-    assert log.observed_rate_per_s == pytest.approx(0.5)
-
-
-def test_request_log_bad_row_names_file_and_line(tmp_path: Path) -> None:
-    path = tmp_path / "bad.csv"
-    path.write_text("input_tokens,output_tokens\n10,5\nten,5\n")
-    with pytest.raises(InputError) as err:
-        read_request_log(path)
-    assert f"{path}:3" in err.value.one_line()

@@ -8,7 +8,8 @@ Layout (pure modules first, shells last):
 - `solver`: the integer program (SciPy `milp`, imported lazily) and single-type baselines (pure).
 - `planning`: wires workload, capacities and prices into one plan with baselines (pure).
 - `report`, `service_spec`: the plan as JSON and as a SkyServe-compatible service spec (pure).
-- `catalog`, `models`, `request_log`, `profile_file`: data files in and out (I/O at the edge).
+- `catalog`, `models`, `profile_file`: data files in and out (I/O at the edge); request logs
+  are read by `hedgeserve.traces.request_log`.
 - `loadgen`, `profiler`: `hedge profile`, an OpenAI-API load generator (aiohttp).
 - `plot`: cost against rate for the mix and each single type (matplotlib, imported lazily).
 """

@@ -23,13 +23,13 @@ from hedgeserve.planner.catalog import PricedGpu, load_gpu_catalog, price_gpus, 
 from hedgeserve.planner.models import ModelSpec, load_model
 from hedgeserve.planner.planning import PlanRequest, ReplicaType
 from hedgeserve.planner.profile_file import capacity_from_profile, read_profile
-from hedgeserve.planner.request_log import read_request_log
 from hedgeserve.planner.workload import (
     NAMED_DISTRIBUTIONS,
     Workload,
     named_workload,
     workload_from_samples,
 )
+from hedgeserve.traces.request_log import read_request_log
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +79,12 @@ def _workload(flags: PlanFlags, grid: BucketGrid) -> Workload:
         raise InputError(f"{flags.workload!r} is neither a named workload nor a file",
                          where="--workload",
                          fix=f"use {', '.join(NAMED_DISTRIBUTIONS)} or a CSV/JSONL request log")
-    log = read_request_log(path)
+    log = read_request_log(path, need_sizes=True)
     rate = flags.rate if flags.rate is not None else log.observed_rate_per_s
     if rate is None:
         raise InputError("the request log has no arrival times to take a rate from",
                          where="--rate", fix="pass --rate REQ_PER_S")
-    return workload_from_samples(grid, log.sizes, rate, f"request log {path}")
+    return workload_from_samples(grid, log.sizes or (), rate, f"request log {path}")
 
 
 def _slo(flags: PlanFlags) -> Slo:

@@ -15,4 +15,5 @@ A drop below the number running preempts the excess. Loaders turn each public fo
     availability_csv  timestamped 0/1 availability CSVs + per-tick prices (AWS V100)
     event_log         SpotServe add/remove logs and replay scripts
     prices            the list-price catalog for traces without prices
+    request_log       request logs (token counts, arrival times) for the planner and simulator
 """
