@@ -81,3 +81,28 @@ def test_watch_counts_events_and_sees_done_and_feeds_the_tap() -> None:
     watch.end(complete=True)
     assert (watch.events, watch.saw_done, watch.last_id) == (4, True, b"3")
     assert tap.events == EXPECTED and tap.ended == [True]
+
+
+TOKEN_EVENTS = [
+    b'data: {"t": 1}\n\n', b"data:{}\n\n", b"id: 9\n\n", b": ping\n\n", b"data: x\r\n\n",
+]  # fmt: skip
+
+
+@given(
+    st.lists(st.sampled_from([*TOKEN_EVENTS, STREAM]), max_size=12),
+    st.lists(st.integers(min_value=1, max_value=400), max_size=8),
+)
+def test_watch_fast_path_sees_what_the_parser_sees(parts: list[bytes], cuts: list[int]) -> None:
+    # The watch takes a shortcut for chunks that are one one-line data event; whatever the
+    # chunking (whole events or not), it must see exactly the parser's events.
+    stream = b"".join(parts)
+    tap = Recorder()
+    watch = SseWatch(tap)
+    bounds = [0, *sorted({c for c in cuts if c < len(stream)}), len(stream)]
+    chunks = [stream[a:b] for a, b in zip(bounds, bounds[1:], strict=False)] if cuts else parts
+    for chunk in chunks:
+        watch.feed(chunk)
+    expected = SseParser().feed(stream)
+    assert tap.events == expected and watch.events == len(expected)
+    assert watch.last_id == (expected[-1].id if expected else None)
+    assert watch.saw_done == any(e.data == b"[DONE]" for e in expected)

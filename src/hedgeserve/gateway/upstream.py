@@ -194,11 +194,11 @@ class UpstreamConnection(asyncio.Protocol):
             self._pending = []
             self._pending_bytes = 0
             sink.on_body(pieces, None)
-        if self._finished:
-            sink.on_body_end(self._end)
-        elif self._held:
+        if self._held:  # even when the body is complete: the connection may be reused
             self._held = False
             self.resume_reading()
+        if self._finished:
+            sink.on_body_end(self._end)
 
     def pause_reading(self) -> None:
         if self.transport is not None and not self.closed:
