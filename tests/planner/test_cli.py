@@ -50,15 +50,41 @@ def test_plan_writes_json_spec_and_plot(tmp_path: Path) -> None:
         (["--workload", "no-such-log.csv", "--rate", "1"], "neither a named workload"),
         (["--rate", "8", "--gpus", "L4,B300"], "unknown GPU type 'B300'"),
         (["--rate", "8", "--max-replicas", "L4:3"], "is not GPU=COUNT"),
+        (["--rate", "inf"], "--rate: must be a finite number > 0, got inf"),
+        (["--workload", "{tmp}/binary.log", "--rate", "1"], "binary.log: not a text file"),
+        (["--rate", "1", "--model", "{tmp}/bad.yaml"], "bad.yaml:2:7: YAML syntax error"),
+        (["--rate", "1", "--gpus", "L4", "--profile", "{tmp}/binary.log"],
+         "binary.log: not a text file"),
+        (["--rate", "1", "--plot", "{tmp}/cost.txt"], "--plot: 'cost.txt' does not end in"),
+        (["--rate", "1", "--plot", "{tmp}"], "is a folder"),
+        (["--rate", "1", "--emit-spec", "/nonexistent/x.yaml"],
+         "--emit-spec: folder /nonexistent does not exist"),
+        (["--rate", "1", "--emit-spec", "{tmp}/svc.json"], "does not end in .yaml or .yml"),
+        (["--rate", "1", "--json", "/nonexistent/x.json"],
+         "--json: folder /nonexistent does not exist"),
     ],
-    ids=["impossible-slo", "unitless-slo", "missing-log", "unknown-gpu", "bad-quota"])
+    ids=["impossible-slo", "unitless-slo", "missing-log", "unknown-gpu", "bad-quota",
+         "infinite-rate", "binary-log", "bad-model-yaml", "binary-profile", "plot-suffix",
+         "plot-folder", "spec-folder-missing", "spec-suffix", "json-folder-missing"])
 @pytest.mark.timeout(60)
-def test_plan_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
-    result = hedge("plan", *args)
+def test_plan_bad_input_is_one_line_and_exit_2(args: list[str], message: str,
+                                               tmp_path: Path) -> None:
+    (tmp_path / "binary.log").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "bad.yaml").write_text("params_b: [1\nlayers: 2\n")
+    result = hedge("plan", *(a.replace("{tmp}", str(tmp_path)) for a in args))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("hedge: error:") and message in lines[0]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.timeout(60)
+def test_plan_checks_every_output_before_planning(tmp_path: Path) -> None:
+    """A bad --plot is refused before the plan runs, so --json is not written either."""
+    out = tmp_path / "plan.json"
+    result = hedge("plan", "--rate", "8", "--json", str(out), "--plot", str(tmp_path / "x.txt"))
+    assert result.returncode == 2 and "--plot" in result.stderr
+    assert "Plan:" not in result.stdout and not out.exists()
 
 
 @pytest.mark.timeout(60)

@@ -99,8 +99,8 @@ def test_files_that_are_not_logs(tmp_path: Path) -> None:
         read_request_log(binary)
     with pytest.raises(InputError, match="no such file"):
         read_request_log(tmp_path / "nope.csv")
-    with pytest.raises(InputError, match="no such file"):
-        read_request_log(tmp_path)  # a folder
+    with pytest.raises(InputError, match="is a folder"):
+        read_request_log(tmp_path)
     with pytest.raises(InputError, match="no requests"):
         read_request_log(write(tmp_path, "empty.csv", "\n\n"))
     with pytest.raises(InputError, match="no requests"):

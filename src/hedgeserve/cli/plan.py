@@ -106,10 +106,11 @@ def plan(
         show_default=False)] = None,
 ) -> None:
     """Plan the cheapest mix of GPU types (and the split of request sizes) under an SLO."""
-    from hedgeserve.planner.outputs import print_plan, write_outputs
+    from hedgeserve.planner.outputs import check_outputs, print_plan, write_outputs, write_text
     from hedgeserve.planner.planning import make_plan
     from hedgeserve.planner.setup import PlanFlags, build_request
 
+    check_outputs(json_out=json_out, plot=plot, emit_spec=emit_spec)
     flags = PlanFlags(
         workload=workload, rate=rate, slo_tpot_s=parse_duration_s(slo_tpot, "--slo-tpot"),
         slo_ttft_s=None if slo_ttft is None else parse_duration_s(slo_ttft, "--slo-ttft"),
@@ -128,6 +129,6 @@ def plan(
         if to_stdout:
             sys.stdout.write(text + "\n")
         else:
-            json_out.write_text(text + "\n", encoding="utf-8")
+            write_text(json_out, text + "\n", "--json")
     write_outputs(outcome, model_spec, spot=spot, plot=plot, emit_spec=emit_spec,
                   rates=SWEEP_RATES)

@@ -1,7 +1,8 @@
 """Reading the planner's YAML data files: the packaged ones and the user's replacements.
 
-Packaged files live in `hedgeserve/data/planner/`. A user file that is missing or not YAML raises
-`InputError` naming the path; schema checks belong to the callers (pydantic models).
+Packaged files live in `hedgeserve/data/planner/`. A user file that is missing, not text or not
+YAML raises a one-line `InputError` naming the path (and line, via the spec's YAML reader, which
+also refuses duplicate keys); schema checks belong to the callers (pydantic models).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from hedgeserve.errors import InputError
+from hedgeserve.spec.yaml_source import parse_yaml
 
 
 def read_yaml(path: Path | None, packaged: str) -> tuple[object, str]:
@@ -24,9 +26,13 @@ def read_yaml(path: Path | None, packaged: str) -> tuple[object, str]:
     if not path.is_file():
         raise InputError("no such file", where=str(path))
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")), str(path)
-    except yaml.YAMLError as err:
-        raise InputError(f"not valid YAML: {err}", where=str(path)) from None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not a text file (expected YAML in UTF-8)", where=str(path)) from None
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror}", where=str(path)) from None
+    data, _lines = parse_yaml(text, source=str(path))
+    return data, str(path)
 
 
 def first_error(err: ValidationError) -> str:

@@ -1,10 +1,14 @@
 """`hedge plan` outputs: the rich table on the terminal, the service spec YAML and the plot.
 
 Shell code (terminal and files); the content comes from the pure `report` and `service_spec`.
+`check_outputs` runs before any planning, so a plan is never computed only to find that its
+output cannot be written; a write that still fails (disk full) is an `InputError` naming the
+flag, not a traceback.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +16,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from hedgeserve.errors import InputError
 from hedgeserve.planner.models import ModelSpec
 from hedgeserve.planner.planning import PlanOutcome, PlanRequest, sweep_rates
 from hedgeserve.planner.report import savings
@@ -66,12 +71,54 @@ def print_plan(outcome: PlanOutcome, *, quiet: bool) -> None:
                       "and are costed as the last bucket", highlight=False)
 
 
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def check_outputs(*, json_out: Path | None, plot: Path | None, emit_spec: Path | None) -> None:
+    """Refuse output paths that cannot be written, before any work (`-` is stdout for JSON)."""
+    if json_out is not None and str(json_out) != "-":
+        _check_writable(json_out, "--json")
+    if emit_spec is not None:
+        _check_writable(emit_spec, "--emit-spec")
+        if emit_spec.suffix.lower() not in SPEC_SUFFIXES:
+            raise InputError(f"{emit_spec.name!r} does not end in .yaml or .yml",
+                             where="--emit-spec", fix=f"e.g. --emit-spec {emit_spec.stem}.yaml")
+    if plot is not None:
+        from hedgeserve.planner.plot import plot_formats
+
+        _check_writable(plot, "--plot")
+        formats = plot_formats()
+        if plot.suffix.lower().lstrip(".") not in formats:
+            raise InputError(f"{plot.name!r} does not end in an image format matplotlib writes",
+                             where="--plot",
+                             fix=f"end it in .png (or {', '.join(sorted(formats - {'png'}))})")
+
+
+def _check_writable(path: Path, flag: str) -> None:
+    folder = path.parent
+    if path.is_dir():
+        raise InputError(f"{path} is a folder", where=flag, fix="name a file")
+    if not folder.is_dir():
+        raise InputError(f"folder {folder} does not exist", where=flag,
+                         fix=f"create it first (mkdir -p {folder}) or write elsewhere")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise InputError(f"cannot write {path}: permission denied", where=flag)
+
+
+def write_text(path: Path, text: str, flag: str) -> None:
+    """Write an output file; an OS error (disk full, folder removed) is the user's to fix."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"cannot write {path}: {err.strerror}", where=flag) from None
+
+
 def write_outputs(outcome: PlanOutcome, model: ModelSpec, *, spot: bool, plot: Path | None,
                   emit_spec: Path | None, rates: Sequence[float]) -> None:
     if emit_spec is not None:
         spec = service_spec(outcome, model, spot=spot)
-        emit_spec.write_text(spec_header(outcome, model) + yaml.safe_dump(spec, sort_keys=False),
-                             encoding="utf-8")
+        write_text(emit_spec, spec_header(outcome, model) + yaml.safe_dump(spec, sort_keys=False),
+                   "--emit-spec")
     if plot is not None:
         from hedgeserve.planner.plot import plot_cost_vs_rate
 
@@ -79,5 +126,8 @@ def write_outputs(outcome: PlanOutcome, model: ModelSpec, *, spot: bool, plot: P
         points = sweep_rates(request, rates)
         title = (f"{model.name}, {request.workload.source.split(' (')[0]}, "
                  f"{request.slo.describe()}")
-        plot_cost_vs_rate(points, plot, title)
+        try:
+            plot_cost_vs_rate(points, plot, title)
+        except OSError as err:
+            raise InputError(f"cannot write {plot}: {err.strerror}", where="--plot") from None
 

@@ -1,7 +1,9 @@
 """Cost against request rate for the mix and each single GPU type (like Mélange's figures).
 
-Matplotlib is imported inside `plot_cost_vs_rate` (Agg backend, no display) so the rest of the
-planner stays light. Infeasible single-type points are left out of their line.
+Matplotlib is imported inside `plot_cost_vs_rate` and `plot_formats` (Agg backend, no display)
+so the rest of the planner stays light. Infeasible single-type points are left out of their
+line. The file's suffix picks the format; `plot_formats` lists the ones matplotlib writes, so a
+bad suffix is refused before any planning.
 """
 
 from __future__ import annotations
@@ -10,6 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hedgeserve.planner.planning import SweepPoint
+
+
+def plot_formats() -> frozenset[str]:
+    """File suffixes (without the dot) matplotlib can write: png, pdf, svg, ..."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return frozenset(FigureCanvasBase.get_supported_filetypes())
 
 
 def plot_cost_vs_rate(points: Sequence[SweepPoint], path: Path, title: str) -> None:

@@ -130,6 +130,11 @@ def read_profile(path: Path) -> Profile:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise InputError(f"not JSON: {err.msg}", where=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not a text file (expected a JSON profile)", where=str(path),
+                         fix="write one with `hedge profile`") from None
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror}", where=str(path)) from None
     try:
         profile = Profile.model_validate(raw)
     except ValidationError as err:

@@ -6,6 +6,7 @@ data for the pure `make_plan`. Bad flags and files raise `InputError` naming the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,8 +69,8 @@ def _grid(flags: PlanFlags) -> BucketGrid:
 
 
 def _workload(flags: PlanFlags, grid: BucketGrid) -> Workload:
-    if flags.rate is not None and not flags.rate > 0:
-        raise InputError(f"must be > 0, got {flags.rate}", where="--rate")
+    if flags.rate is not None and not (math.isfinite(flags.rate) and flags.rate > 0):
+        raise InputError(f"must be a finite number > 0, got {flags.rate}", where="--rate")
     if flags.workload in NAMED_DISTRIBUTIONS:
         if flags.rate is None:
             raise InputError("a named workload needs a rate", where="--rate", fix="e.g. --rate 8")

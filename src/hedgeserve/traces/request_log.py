@@ -95,6 +95,9 @@ def read_request_log(path: Path, *, need_sizes: bool = False,
 
 
 def _read_text(path: Path) -> str:
+    if path.is_dir():
+        raise InputError("is a folder, not a request log", where=str(path),
+                         fix="pass a request log file (CSV or JSONL)")
     if not path.is_file():
         raise InputError("no such file", where=str(path),
                          fix="pass a request log (CSV or JSONL)")
