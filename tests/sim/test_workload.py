@@ -73,7 +73,7 @@ def test_request_log_jsonl(tmp_path: Path) -> None:
         pytest.param("gamma:3", "unknown workload", id="unknown-kind"),
         pytest.param("counts:", "names no file", id="no-file"),
         pytest.param("counts:/nonexistent.csv", "file not found", id="missing-file"),
-        pytest.param("log:/nonexistent.csv", "file not found", id="missing-log"),
+        pytest.param("log:/nonexistent.csv", "no such file", id="missing-log"),
     ],
 )
 def test_bad_workloads(text: str, message: str) -> None:

@@ -1,18 +1,15 @@
-"""Readers for workload files: per-minute request counts and request logs."""
+"""Readers for workload files: per-minute request counts, and request logs (via the shared
+reader in `traces.request_log`)."""
 
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
 
 from hedgeserve.errors import InputError
-
-_ARRIVAL_KEYS = ("arrival_s", "arrival", "timestamp", "time", "t")
-_INPUT_KEYS = ("input_tokens", "prompt_tokens", "input_len", "input")
-_OUTPUT_KEYS = ("output_tokens", "completion_tokens", "output_len", "output")
+from hedgeserve.traces import request_log
 
 
 def _open_text(path: Path) -> str:
@@ -44,59 +41,11 @@ def read_per_minute_counts(path: Path) -> np.ndarray:
 
 
 def read_request_log(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
-    """Arrival times (sorted, relative to the first) and (input, output) tokens if present."""
-    text = _open_text(path)
-    records = _json_lines(text, path) if text.lstrip().startswith("{") else _csv_rows(text, path)
-    if not records:
-        raise InputError("the request log has no requests", where=str(path))
-    first = records[0]
-    arrival_key = _pick(first, _ARRIVAL_KEYS, path, "an arrival time column")
-    in_key = next((k for k in _INPUT_KEYS if k in first), None)
-    out_key = next((k for k in _OUTPUT_KEYS if k in first), None)
-    try:
-        arrival = np.asarray([_number(r[arrival_key]) for r in records])
-        tokens = None
-        if in_key and out_key:
-            tokens = np.asarray([[_number(r[in_key]), _number(r[out_key])] for r in records])
-    except (KeyError, ValueError, TypeError) as err:
-        raise InputError(f"bad value in the request log ({err})", where=str(path)) from None
-    if (arrival < 0).any() or (tokens is not None and (tokens < 0).any()):
-        raise InputError("times and token counts must be >= 0", where=str(path))
+    """Arrival times (sorted, relative to the first) and (input, output) tokens if present;
+    the file is read by the one request-log reader, `traces.request_log`."""
+    log = request_log.read_request_log(path, need_arrivals=True)
+    arrival = np.asarray(log.arrivals_s, dtype=np.float64)
+    tokens = None if log.sizes is None else np.asarray(log.sizes, dtype=np.float64)
     order = np.argsort(arrival, kind="stable")
     arrival = arrival[order] - arrival[order][0]
     return arrival, None if tokens is None else tokens[order]
-
-
-def _json_lines(text: str, path: Path) -> list[dict[str, object]]:
-    out = []
-    for i, line in enumerate(text.splitlines()):
-        if line.strip():
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise InputError(f"line {i + 1}: not JSON ({err})", where=str(path)) from None
-    return out
-
-
-def _csv_rows(text: str, path: Path) -> list[dict[str, object]]:
-    reader = csv.DictReader(text.splitlines())
-    if not reader.fieldnames:
-        raise InputError("empty CSV", where=str(path))
-    return list(reader)
-
-
-def _pick(record: dict[str, object], keys: tuple[str, ...], path: Path, what: str) -> str:
-    for key in keys:
-        if key in record:
-            return key
-    raise InputError(
-        f"no {what} (looked for {', '.join(keys)})",
-        where=str(path),
-        fix="add a header row naming the columns",
-    )
-
-
-def _number(value: object) -> float:
-    if isinstance(value, (int, float, str)):
-        return float(value)
-    raise ValueError(f"{value!r} is not a number")
