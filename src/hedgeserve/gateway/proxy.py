@@ -12,8 +12,9 @@ replica is written to the client at once, no buffering; SSE flushes per event). 
   on the replica object (see `replica_set.py`).
 - When nothing is eligible the request waits for a change of the replica set, at most
   `queue_timeout_s` from arrival, then gets 503 with `Retry-After`.
-- A client that disconnects cancels the handler (aiohttp `handler_cancellation`), which closes
-  the upstream connection: the replica sees the disconnect and can stop generating.
+- A client that disconnects cancels the handler (aiohttp `handler_cancellation`), or the relay
+  finds its transport closing first; either way the upstream connection is closed, so the
+  replica sees the disconnect and can stop generating.
 - Once bytes went out, an upstream failure closes the client connection without the final
   chunk, so the client sees a truncated response rather than a clean end.
 
