@@ -105,15 +105,46 @@ def test_down_without_controller_and_the_read_commands(hedge_home: Path,
     assert status("svc")["status"] == "down"
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["status", "nope"], "no service named 'nope'"),
-    (["down", "nope"], "no service named 'nope'"),
-    (["events", "nope"], "no service named 'nope'"),
-    (["logs", "nope"], "no service named 'nope'"),
-    (["up", "/does/not/exist.yaml"], "spec file not found"),
-], ids=["status", "down", "events", "logs", "up-missing-spec"])
-def test_bad_input_is_one_line_exit_2(hedge_home: Path, args: list[str], needle: str) -> None:
-    done = hedge(*args, check=False, timeout=30)
+@pytest.mark.timeout(120)
+def test_foreground_up_with_a_hung_controller_tears_down_without_it(
+        hedge_home: Path, tmp_path: Path) -> None:
+    spec = spec_file(tmp_path)
+    up = subprocess.Popen([sys.executable, "-m", "hedgeserve", "up", str(spec), "--name", "fg"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: (hedge_home / "fg" / "control.json").exists()
+                 and status("fg")["status"] == "ready", timeout=60, what="the service ready")
+        doc = status("fg")
+        pids = [r["pid"] for r in doc["replicas"]]
+        os.kill(doc["details"]["controller_pid"], signal.SIGSTOP)  # alive, but deaf
+        out, err = up.communicate(timeout=90)
+    finally:
+        if up.poll() is None:
+            up.kill()
+    assert up.returncode == 1, out + err
+    assert "Traceback" not in err
+    (line,) = err.strip().splitlines()
+    assert "stopped answering" in line and "tearing fg down without it" in line
+    assert "no process left" in out
+    assert service_processes("fg") == []
+    assert all(group_gone(pid) for pid in pids)
+
+
+@pytest.mark.parametrize(("args", "needle", "home"), [
+    (["status", "nope"], "no service named 'nope'", None),
+    (["down", "nope"], "no service named 'nope'", None),
+    (["events", "nope"], "no service named 'nope'", None),
+    (["logs", "nope"], "no service named 'nope'", None),
+    (["up", "/does/not/exist.yaml"], "spec file not found", None),
+    (["up", "{spec}"], "cannot create the service folder: Not a directory", "/dev/null/x"),
+], ids=["status", "down", "events", "logs", "up-missing-spec", "up-home-under-a-file"])
+def test_bad_input_is_one_line_exit_2(hedge_home: Path, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch, args: list[str],
+                                      needle: str, home: str | None) -> None:
+    if home is not None:
+        monkeypatch.setenv("HEDGE_HOME", home)
+    spec = spec_file(tmp_path)
+    done = hedge(*(a.replace("{spec}", str(spec)) for a in args), check=False, timeout=30)
     assert done.returncode == 2
-    assert needle in done.stderr
+    assert needle in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

@@ -11,6 +11,12 @@ so a Ctrl-C here reaches only this process:
   it running.
 Running `hedge up` for a service whose controller died (crash, kill -9) starts a new controller
 that adopts the running replicas and gateway.
+
+A controller that exits or stops answering its API (hung, or stopped with SIGSTOP) is one line
+on stderr, never a traceback. In the foreground (and before the endpoint was printed) the
+service is then torn down without it, as `hedge down` does — the controller is killed and the
+replicas and gateway stopped from the store — and the exit status is 1; once `--detach` has
+printed the endpoint, the service is left running (`hedge down` stops it).
 """
 
 from __future__ import annotations
@@ -47,7 +53,12 @@ def up(
         help="With --detach: seconds to wait for readiness (0: do not wait).")] = 300.0,
 ) -> None:
     """Start a service: controller, gateway and replicas; print the endpoint and progress."""
-    from hedgeserve.cli.control_client import call, running_controller, wait_for_controller
+    from hedgeserve.cli.control_client import (
+        ControllerUnreachable,
+        call,
+        running_controller,
+        wait_for_controller,
+    )
     from hedgeserve.cli.events import format_event
     from hedgeserve.control.state_dir import ServiceDir, write_json
     from hedgeserve.errors import InputError
@@ -89,10 +100,21 @@ def up(
         if process.poll() is None:
             process.terminate()
         raise typer.Exit(1)
-    doc = call(folder, controller, "GET", "/status")
+    try:
+        doc = call(folder, controller, "GET", "/status")
+    except ControllerUnreachable as err:
+        _deaf(service, controller, err)
+        _tear_down(folder, controller, process, ask=False)
+        raise typer.Exit(1) from None
     print(f"endpoint: {doc['endpoint']}")
     if detach:
-        ready = _wait_ready(folder, controller, timeout)
+        try:
+            ready = _wait_ready(folder, controller, timeout)
+        except ControllerUnreachable as err:
+            print(f"hedge up: the controller (pid {controller.pid}) does not answer ({err}); "
+                  f"left running: see `hedge status {service}`, stop it with `hedge down "
+                  f"{service}`", file=sys.stderr)
+            raise typer.Exit(1) from None
         if ready:
             print(f"hedge up: ready; try: curl {doc['endpoint']}/v1/models")
         print(f"hedge up: running in the background (controller pid {controller.pid}); "
@@ -104,12 +126,21 @@ def up(
     failure_shown = False
     try:
         while True:
-            if running_controller(folder) is None:
-                print(f"hedge up: the controller exited; see `hedge logs {service} "
-                      "--controller`", file=sys.stderr)
-                raise typer.Exit(1)
-            doc = call(folder, controller, "GET", "/status")
-            for e in call(folder, controller, "GET", f"/events?after={last_seq}")["events"]:
+            try:
+                doc = call(folder, controller, "GET", "/status")
+                news = call(folder, controller, "GET", f"/events?after={last_seq}")["events"]
+            except ControllerUnreachable as err:
+                # In the foreground this command owns the service: whether the controller
+                # died or hangs, nothing of the service may outlive it.
+                if running_controller(folder) is None:
+                    print(f"hedge up: the controller exited (see `hedge logs {service} "
+                          f"--controller`); tearing {service} down without it",
+                          file=sys.stderr)
+                else:
+                    _deaf(service, controller, err)
+                _tear_down(folder, controller, process, ask=False)
+                raise typer.Exit(1) from None
+            for e in news:
                 print(format_event(e))
                 last_seq = e["seq"]
             line = progress(doc)
@@ -123,10 +154,8 @@ def up(
             time.sleep(0.5)
     except KeyboardInterrupt:
         print(f"\nhedge up: tearing down {service} (Ctrl-C again leaves it to the controller)")
-    report = call(folder, controller, "POST", "/down", timeout_s=600.0)
-    _wait_exit(process)
-    print(_down_line(report))
-    raise typer.Exit(0 if report["ok"] else 1)
+    ok = _tear_down(folder, controller, process, ask=True)
+    raise typer.Exit(0 if ok else 1)
 
 
 def progress(doc: dict[str, Any]) -> str:
@@ -183,16 +212,26 @@ def _wait_ready(folder: ServiceDir, controller: RunningController, timeout_s: fl
         time.sleep(0.3)
 
 
-def _wait_exit(process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+def _deaf(service: str, controller: RunningController, err: Exception) -> None:
+    print(f"hedge up: the controller (pid {controller.pid}) stopped answering ({err}); "
+          f"tearing {service} down without it", file=sys.stderr)
+
+
+def _tear_down(folder: ServiceDir, controller: RunningController,
+               process: subprocess.Popen[bytes], *, ask: bool) -> bool:
+    """`hedge down`'s teardown (through the controller if `ask` and it answers, else from the
+    store); True if no process of the service is left."""
+    from hedgeserve.cli.down import tear_down_service
+
+    report, left = tear_down_service(folder, controller, label="hedge up", ask=ask)
     with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=timeout_s)
-
-
-def _down_line(report: dict[str, Any]) -> str:
+        process.wait(timeout=30.0)  # reap our child, the controller
     n = len(report["terminated"])
-    if report["ok"]:
-        return f"hedge down: {n} replica(s) terminated; no process left"
-    return f"hedge down: {n} replica(s) terminated, but still alive: pids {report['left']}"
+    if left:
+        print(f"hedge up: {n} replica(s) terminated, but still alive: {', '.join(left)}")
+        return False
+    print(f"hedge up: {n} replica(s) terminated; no process left")
+    return True
 
 
 def _tail(path: Path, lines: int = 15) -> str:

@@ -94,15 +94,24 @@ class ServiceDir:
         return self.db.exists()
 
     def create(self, *, target: Path | None = None) -> None:
-        """Make the folder (at `target`, linked from the home folder, when given)."""
-        if target is not None and not self.root.exists():
-            target.mkdir(parents=True, exist_ok=True)
-            self.root.parent.mkdir(parents=True, exist_ok=True)
-            self.root.symlink_to(target.resolve(), target_is_directory=True)
-        self.root.mkdir(parents=True, exist_ok=True)
-        # The spec copy may hold secrets and the folder holds tokens: owner only.
-        os.chmod(self.root, 0o700)
-        self.logs.mkdir(exist_ok=True)
+        """Make the folder (at `target`, linked from the home folder, when given); a folder
+        that cannot be made ($HEDGE_HOME under a file, no permission) is an `InputError`."""
+        try:
+            if target is not None and not self.root.exists():
+                target.mkdir(parents=True, exist_ok=True)
+                self.root.parent.mkdir(parents=True, exist_ok=True)
+                self.root.symlink_to(target.resolve(), target_is_directory=True)
+            self.root.mkdir(parents=True, exist_ok=True)
+            # The spec copy may hold secrets and the folder holds tokens: owner only.
+            os.chmod(self.root, 0o700)
+            self.logs.mkdir(exist_ok=True)
+        except OSError as err:
+            where = f"{err.filename}" if err.filename else str(self.root)
+            raise InputError(
+                f"cannot create the service folder: {err.strerror}", where=where,
+                fix=f"set ${HOME_ENV} (or the spec's controller.state_dir) to a folder you "
+                "can write",
+            ) from None
 
     def token(self, path: Path) -> str:
         """The token in `path`, created (0600, random) on first use."""
