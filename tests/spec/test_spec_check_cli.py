@@ -67,3 +67,31 @@ def test_check_without_argument_is_a_usage_error() -> None:
     result = hedge("check")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("trace: gcp-h100", "trace: nosuch", "unknown trace 'nosuch'"),
+    ("us-west1-a]", "nosuch-zone]", "zone 'nosuch-zone' is not in the trace"),
+    ("start_hour: 24 ", "start_hour: 9999 ",
+     "spot_emulation.start_hour: start_hour 9999 is past the end of trace gcp-h100"),
+], ids=["unknown-trace", "unknown-zone", "start-past-the-end"])
+@pytest.mark.timeout(60)
+def test_check_refuses_what_up_would_refuse(tmp_path: Path, old: str, new: str,
+                                            message: str) -> None:
+    """`check` runs the zone planning of `hedge up`: the trace, its zones, the start hour."""
+    text = (EXAMPLES / "quickstart.yaml").read_text()
+    assert old in text
+    (tmp_path / "svc.yaml").write_text(text.replace(old, new))
+    result = hedge("check", "svc.yaml", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("hedge: error:") and message in line
+
+
+@pytest.mark.timeout(60)
+def test_check_warns_that_a_cloud_provider_cannot_run_yet(tmp_path: Path) -> None:
+    text = (EXAMPLES / "skyserve-vllm.yaml").read_text() + "\nprovider: skypilot\n"
+    (tmp_path / "svc.yaml").write_text(text)
+    result = hedge("check", "svc.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "hedge up cannot run provider 'skypilot' yet" in " ".join(result.stdout.split())

@@ -2,7 +2,12 @@
 
 Exit 0 with a summary of the resolved spec (defaults filled in) and any warnings; a bad spec
 prints one line on stderr and exits 2 (via `app.main`'s InputError contract). `--all` lists
-every problem, one line each, instead of the first.
+every schema problem, one line each, instead of the first.
+
+Beyond the schema, a spec for the local provider goes through the same zone planning as
+`hedge up` (`providers.factory.plan_zones`): the emulated trace must load, its zones exist and
+`start_hour` lie inside it, so `check` accepts exactly what `up` would start. Other providers
+cannot run yet; `check` says so as a warning.
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ def check(
     from rich.console import Console
     from rich.table import Table
 
+    from hedgeserve.providers.factory import plan_zones
     from hedgeserve.spec import SpecError, load_spec
     from hedgeserve.spec.describe import describe_spec
+    from hedgeserve.spec.provider import ProviderName
 
     try:
         spec = load_spec(spec_file)
@@ -39,6 +46,9 @@ def check(
         for line in err.lines():
             print(f"hedge: error: {line}", file=sys.stderr)
         raise typer.Exit(2) from None
+    runnable = spec.provider.name is ProviderName.LOCAL
+    if runnable:
+        plan_zones(spec)  # the trace, zones and start hour `hedge up` would use
 
     console = Console(highlight=False)
     table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
@@ -48,5 +58,9 @@ def check(
         table.add_row(label, text)
     console.print(f"[green]✓[/green] {spec_file} is a valid service spec")
     console.print(table)
-    for note in spec.warnings():
+    notes = list(spec.warnings())
+    if not runnable:
+        notes.append(f"hedge up cannot run provider {spec.provider.name.value!r} yet "
+                     "(use provider: local, optionally with spot_emulation)")
+    for note in notes:
         console.print(f"[yellow]warning:[/yellow] {note}")

@@ -1,9 +1,11 @@
 """From a spec to a provider: the local provider, under spot emulation when the spec asks.
 
-`plan_zones(spec)` resolves where replicas may go before anything starts, so `hedge up` can
-report a bad trace or zone as one line and exit 2:
+`plan_zones(spec)` resolves where replicas may go before anything starts, so `hedge up` and
+`hedge check` report a bad trace, zone or start hour as one line and exit 2:
 - `spot_emulation`: the trace's zones (or `spot_emulation.zones`, in that order), narrowed to
   the locations `resources` names (infra/cloud/region/zone, any_of); prices from the trace;
+  `start_hour` must lie inside the trace (a replay that runs past its end wraps around, but a
+  start past the end is a mistake, not a wish to wrap);
 - `zones:` as declared, prices as declared (spot 1.0 and on-demand 3.0 $/h when not given);
 - neither: one zone, `local/local/default`.
 SkyPilot and Kubernetes providers are not built yet; such a spec is refused with a clear error.
@@ -73,6 +75,13 @@ def plan_zones(spec: ServiceSpec) -> ZonePlan:
                 where="resources", fix=f"allow one of: {', '.join(trace.zones)}",
             )
         trace = trace.select(keep)
+    hours = trace.duration_s / 3600
+    if emu.start_hour >= hours:
+        raise InputError(
+            f"start_hour {emu.start_hour:g} is past the end of trace {emu.trace} "
+            f"({hours:g} hours)", where="spot_emulation.start_hour",
+            fix=f"start between 0 and {hours:g}",
+        )
     start_tick = int(emu.start_hour * 3600 // trace.gap_s)
     return ZonePlan(CapacityTable(trace).offers(start_tick), trace)
 
