@@ -111,6 +111,21 @@ def test_spec_realises_the_plan_and_validates_against_the_spec_schema() -> None:
     assert any_of == set(planned)
 
 
+def test_spec_weights_give_back_the_plans_share_of_load() -> None:
+    """`hedge check` shows weight × replicas normalised; `hedge plan` prints the same numbers
+    as "share of load"."""
+    slo = Slo(0.12)
+    request = PlanRequest(named_workload("arena-like", GRID, 16.0), slo,
+                          replica_types(["A10G", "A100-80GB"], slo))
+    outcome = make_plan(request)
+    assert outcome.mix.replicas == (5, 3)  # a real mix, or the test shows nothing
+    spec = parse_spec(yaml.safe_dump(service_spec(outcome, MODEL, spot=False)), source="<plan>")
+    served = outcome.mix.served_per_s(outcome.problem)
+    shares = {t.accelerator: x / sum(served) for t, x in zip(request.types, served, strict=True)}
+    assert spec.planner is not None
+    assert dict(spec.planner.load_shares()) == pytest.approx(shares, abs=1e-3)
+
+
 def test_sweep_costs_rise_with_rate() -> None:
     slo = Slo(0.12)
     request = PlanRequest(named_workload("arena-like", GRID, 1.0), slo,

@@ -254,7 +254,7 @@ def test_gateway_controller_and_relative_paths(tmp_path: Path) -> None:
     assert s.controller.state_dir == str(tmp_path / "state")
 
 
-def test_planner_section_exposes_normalized_weights() -> None:
+def test_planner_section_load_shares_are_weight_times_replicas() -> None:
     s = spec(
         """
 resources:
@@ -266,7 +266,8 @@ planner:
 """
     )
     assert s.planner is not None
-    assert dict(s.planner.routing_weights()) == {"a10g": 0.25, "H100": 0.75}
+    # Weights are req/s per replica: 3 A10G x 1 and 1 H100 x 3 carry the load half and half.
+    assert dict(s.planner.load_shares()) == {"A10G": 0.5, "H100": 0.5}
 
 
 def test_models_are_frozen() -> None:

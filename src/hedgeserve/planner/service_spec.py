@@ -8,9 +8,11 @@ Shape:
     planner:   replicas {ACCEL: n}, weights {ACCEL: w}, split {bucket: {ACCEL: share}}
     run:       the engine command (vLLM by default)
 
-`resources.any_of` and `planner.replicas` realise the plan: the controller launches
-`replicas[ACCEL]` replicas of each accelerator; the gateway weights routing with `weights` (and
-may route by request size with `split`). Keys are SkyPilot accelerator names.
+`resources.any_of` and `planner.replicas` describe the plan: `replicas[ACCEL]` replicas of each
+accelerator; `weights[ACCEL]` is the planned req/s of one such replica relative to the least
+loaded type, so weighting each replica by it reproduces the plan; `split` is the routing by
+request size. Keys are SkyPilot accelerator names. Nothing acts on the section yet: `hedge up`
+runs one replica type and sends no weights to the gateway (docs/live.md, "Not built").
 """
 
 from __future__ import annotations

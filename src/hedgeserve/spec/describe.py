@@ -147,8 +147,15 @@ def _planner(spec: ServiceSpec) -> str:
     if plan.replicas:
         parts.append("replicas " + ", ".join(f"{g}×{n}" for g, n in plan.replicas.items()))
     if plan.weights:
-        weights = plan.routing_weights()
-        parts.append("weights " + ", ".join(f"{g} {w:.0%}" for g, w in weights.items()))
+        shares = plan.load_shares()
+        if shares:
+            parts.append("planned share of load " +
+                         ", ".join(f"{g} {s:.1%}" for g, s in shares.items()))
+        else:
+            parts.append("relative req/s per replica " +
+                         ", ".join(f"{g} {w:g}" for g, w in plan.weights.items()))
     if plan.split:
         parts.append(f"{len(plan.split)} request classes")
-    return "; ".join(parts) or "empty"
+    if not parts:
+        return "empty"
+    return "; ".join(parts) + " (planned only: hedge up runs one replica type)"

@@ -1,10 +1,15 @@
 """`planner:` — a GPU mix written by `hedge plan --emit-spec` (Mélange-style planning).
 
-`replicas` is how many replicas of each GPU type the plan wants, `weights` the share of traffic
-the gateway should send to each type, and `split` the per-request-class breakdown
+`replicas` is how many replicas of each GPU type the plan wants; `weights` is the planned
+request rate of ONE replica of each type, relative to the least loaded type (so a balancer that
+weights each replica by its type's weight reproduces the plan — `weight × replicas` is the
+type's share of the load, see `load_shares`); `split` is the per-request-class breakdown
 (class -> GPU -> fraction of that class's traffic). Invariants: counts ≥ 0 with at least one > 0;
 weights ≥ 0 with a positive sum; each class of `split` sums to 1. GPU names compare
 case-insensitively.
+
+Accepted and validated only: nothing runs the planned mix yet. The controller launches one
+replica type (the spec's `resources`), and no weight reaches the gateway.
 """
 
 from __future__ import annotations
@@ -66,7 +71,13 @@ class PlannerConfig(StrictModel):
             names |= set(shares)
         return frozenset(names)
 
-    def routing_weights(self) -> Mapping[str, float]:
-        """Weights scaled to sum to 1 (empty when the plan gives none)."""
-        total = sum(self.weights.values())
-        return MappingProxyType({g: w / total for g, w in self.weights.items()} if total else {})
+    def load_shares(self) -> Mapping[str, float]:
+        """Each planned GPU type's share of all requests: weight × replicas, normalised to sum
+        to 1, keyed as in `replicas`. Empty when that is undefined: no replicas or weights, a
+        type with replicas but no weight, or no load at all."""
+        weights = {g.lower(): w for g, w in self.weights.items()}
+        if not self.replicas or any(g.lower() not in weights for g in self.replicas):
+            return MappingProxyType({})
+        load = {g: weights[g.lower()] * n for g, n in self.replicas.items()}
+        total = sum(load.values())
+        return MappingProxyType({g: v / total for g, v in load.items()} if total > 0 else {})
