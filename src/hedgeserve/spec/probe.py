@@ -27,7 +27,9 @@ from hedgeserve.spec.strict_model import PositiveSeconds, Seconds, StrictModel, 
 
 @dataclass(frozen=True, slots=True)
 class ProbeTimings:
-    initial_delay_s: float  # probe failures are ignored this long after the replica starts
+    # A replica not ready this long after its launch (the launch intent, so boot and model load
+    # count) is replaced; probe failures before then do not count (`control.probe.judge`).
+    initial_delay_s: float
     timeout_s: float  # per-probe HTTP timeout
     period_s: float  # time between probes
     failure_threshold_s: float  # a ready replica failing probes this long is replaced
