@@ -196,7 +196,8 @@ class Reconciler:
             changed += intents.stops
             current.update({r.id: r for r in intents.stops})
             timeline += intents.timeline
-        status, reference = self._refresh_status(list(current.values()), target, service)
+        status, reference = self._refresh_status(list(current.values()), target, service,
+                                                 ever_ready=failures[0])
         self._commit(replicas=changed, new_replicas=launches, events=timeline,
                      service=self._stamped(service, now))
         # Recorded: the news may leave the buffers, and the in-memory state catch up.
@@ -353,11 +354,12 @@ class Reconciler:
         timeline.append(EventRecord(now, EventKind.ZONES, detail))
 
     def _refresh_status(self, rows: Sequence[ReplicaRecord], target: int,
-                        service: dict[str, Any]) -> tuple[ServiceStatus, float]:
+                        service: dict[str, Any], *,
+                        ever_ready: bool) -> tuple[ServiceStatus, float]:
         """Write the status, N_tar and on-demand reference into `service` where they changed;
         returns (status, reference) for the caller to keep once committed."""
         ready = sum(r.status is S.READY for r in rows)
-        status = service_status(ready=ready, target=target, ever_ready=self.ever_ready,
+        status = service_status(ready=ready, target=target, ever_ready=ever_ready,
                                 failed=self.failure is not None)
         if status is not self.status:
             service["status"] = status
