@@ -10,7 +10,7 @@ Routes:
     GET  /slow?s=S    answers after S seconds
     *    /status/C    answers status C
     GET  /cookie      sets a cookie (the gateway must not keep it)
-    GET  /health      200 when ready, else 503
+    GET  /health      200 when ready, else 503 (counted in `probes`, not in `hits`)
 Every other request gets 503 while `ready` is false (a replica still loading its model), or
 `fail_status` when that is set (a broken replica that still answers its health probe).
 
@@ -47,7 +47,8 @@ class FakeReplica:
         self.name = name
         self.ready = ready
         self.fail_status = fail_status
-        self.hits = 0
+        self.hits = 0  # requests other than health probes
+        self.probes = 0  # GET /health
         self.cancelled = 0  # handlers cancelled because the client (the gateway) went away
         self.inflight = 0
         self.port = 0
@@ -76,6 +77,9 @@ class FakeReplica:
             self._runner = None
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        if request.path == "/health":
+            self.probes += 1
+            return web.Response(status=200 if self.ready else 503, text=self.name)
         self.hits += 1
         self.inflight += 1
         try:
@@ -91,8 +95,6 @@ class FakeReplica:
 
     async def _route(self, request: web.Request) -> web.StreamResponse:
         path = request.path
-        if path == "/health":
-            return web.Response(status=200 if self.ready else 503, text=self.name)
         if not self.ready:
             return web.Response(status=503, text="loading")
         if self.fail_status is not None:

@@ -41,11 +41,8 @@ async def test_502_503_are_retried_on_another_replica(
             assert resp.status == 200
             assert (await resp.json())["replica"] == "good"
     assert broken.hits >= 1 and good.hits == 10
-    # Every proxied request that reached the broken replica failed and was counted; its other
-    # hits are health probes (it answers /health, so a probe may bring it back meanwhile; one
-    # may still be on its way).
-    failed = gw.stats.errors_by_cause[f"upstream_{status}"]
-    assert broken.hits - gw.stats.probes_total <= failed <= broken.hits
+    # (It answers /health, so a probe may bring it back meanwhile: hits may be more than one.)
+    assert gw.stats.errors_by_cause[f"upstream_{status}"] == broken.hits
 
 
 async def test_gives_up_after_max_attempts_with_the_cause(replicas, gateway, client) -> None:

@@ -189,14 +189,14 @@ class UpstreamConnection(asyncio.Protocol):
     def attach(self, sink: BodySink) -> None:
         """Deliver the body (held bytes first) and its end to `sink` from now on."""
         self._sink = sink
+        if self._held:  # even when the body is complete: the connection may be reused
+            self._held = False
+            self.resume_reading()  # first: the sink may pause reading again right away
         if self._pending:
             pieces = self._pending
             self._pending = []
             self._pending_bytes = 0
             sink.on_body(pieces, None)
-        if self._held:  # even when the body is complete: the connection may be reused
-            self._held = False
-            self.resume_reading()
         if self._finished:
             sink.on_body_end(self._end)
 
