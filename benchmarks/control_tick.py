@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -161,6 +162,10 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=40)
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/control_tick.json"))
     args = parser.parse_args()
+    # The machine is shared: the load and time go with the numbers (they are only comparable
+    # with runs under a similar load).
+    load_before = os.getloadavg()[0]
+    measured_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     rows = []
     for case in ("steady", "preemption"):
         times, written = asyncio.run(run_case(case, args.ticks))
@@ -170,7 +175,9 @@ def main() -> None:
                      "median_ms": round(statistics.median(times), 2), "p95_ms": round(p95, 2),
                      "max_ms": round(max(times), 2), "goal_ms": GOAL_MS,
                      "meets_goal": p95 < GOAL_MS})
+    load = max(load_before, os.getloadavg()[0])
     print("command: python benchmarks/control_tick.py --ticks", args.ticks)
+    print(f"measured {measured_at}, 1-min load average {load:.2f} (2 shared cores)")
     header = f"{'case':<11} {'replicas':>8} {'zones':>5} {'ticks':>5} {'events/tick':>11} " \
              f"{'median ms':>9} {'p95 ms':>7} {'max ms':>7}  goal < {GOAL_MS:g} ms"
     print(header)
@@ -180,7 +187,8 @@ def main() -> None:
               f"{r['median_ms']:>9.2f} {r['p95_ms']:>7.2f} {r['max_ms']:>7.2f}  "
               f"{'yes' if r['meets_goal'] else 'NO'}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"rows": rows}, indent=2) + "\n")
+    doc = {"measured_at": measured_at, "load_average": round(load, 2), "rows": rows}
+    args.json.write_text(json.dumps(doc, indent=2) + "\n")
     print(f"wrote {args.json}")
 
 
