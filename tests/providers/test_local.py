@@ -69,12 +69,14 @@ echo started; exec sleep 60""")
 
 
 async def test_a_new_provider_finds_and_adopts_by_tag_only(tmp_path: Path) -> None:
-    first = provider(tmp_path, "exec sleep 60", tag="adopt")
+    # Tags unique to this run: another test run on the machine may adopt at the same time.
+    tag = f"adopt-{os.getpid()}"
+    first = provider(tmp_path, "exec sleep 60", tag=tag)
     await first.start()
     inst = await first.launch(LaunchRequest(ReplicaId(9), ZONE, False))
     await first.close()  # the controller goes away; the process stays
-    second = provider(tmp_path, "exec sleep 60", tag="adopt")
-    other_tag = provider(tmp_path, "exec sleep 60", tag="someone-else")
+    second = provider(tmp_path, "exec sleep 60", tag=tag)
+    other_tag = provider(tmp_path, "exec sleep 60", tag=f"someone-else-{os.getpid()}")
     try:
         (found,) = await second.instances()
         assert (found.replica, found.pid, found.port) == (9, inst.pid, inst.port)
