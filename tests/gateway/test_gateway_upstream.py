@@ -13,12 +13,8 @@ import pytest
 
 from hedgeserve.gateway.failures import Cause
 from hedgeserve.gateway.replica_spec import ReplicaSpec
-from hedgeserve.gateway.upstream import (
-    ConnectFailed,
-    FirstByteTimedOut,
-    ResetBeforeAnswer,
-    UpstreamPool,
-)
+from hedgeserve.gateway.upstream import UpstreamPool
+from hedgeserve.gateway.upstream_errors import ConnectFailed, FirstByteTimedOut, ResetBeforeAnswer
 
 pytestmark = pytest.mark.timeout(30)
 

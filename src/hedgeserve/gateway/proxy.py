@@ -53,14 +53,13 @@ from hedgeserve.gateway.response_framing import BodyKind, ResponseHead
 from hedgeserve.gateway.routing import RoutingPolicy
 from hedgeserve.gateway.sse import SseWatch, StreamTap
 from hedgeserve.gateway.stats import GatewayStats
-from hedgeserve.gateway.upstream import (
+from hedgeserve.gateway.upstream import UpstreamConnection, UpstreamPool
+from hedgeserve.gateway.upstream_errors import (
     BadResponse,
     ConnectFailed,
     ConnectTimedOut,
     FirstByteTimedOut,
     ResetBeforeAnswer,
-    UpstreamConnection,
-    UpstreamPool,
 )
 
 SMALL_BODY_BYTES = 256 * 1024  # answers up to this size (with Content-Length) are read whole

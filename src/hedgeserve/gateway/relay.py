@@ -27,7 +27,8 @@ from enum import Enum
 from aiohttp import web
 
 from hedgeserve.gateway.sse import SseWatch
-from hedgeserve.gateway.upstream import UpstreamConnection, UpstreamError
+from hedgeserve.gateway.upstream import UpstreamConnection
+from hedgeserve.gateway.upstream_errors import UpstreamError
 
 
 class Outcome(Enum):

@@ -36,36 +36,17 @@ from hedgeserve.gateway.response_framing import (
     head_end,
     parse_head,
 )
+from hedgeserve.gateway.upstream_errors import (
+    BadResponse,
+    BodyBroken,
+    ConnectFailed,
+    ConnectTimedOut,
+    FirstByteTimedOut,
+    ResetBeforeAnswer,
+    UpstreamError,
+)
 
 HOLD_BYTES = 64 * 1024  # body bytes held for a sink not attached yet before reading pauses
-
-
-class UpstreamError(Exception):
-    """A replica exchange failed; the subclass says how far it got."""
-
-
-class ConnectFailed(UpstreamError):
-    pass
-
-
-class ConnectTimedOut(UpstreamError):
-    pass
-
-
-class ResetBeforeAnswer(UpstreamError):
-    """The connection closed before a complete response head."""
-
-
-class FirstByteTimedOut(UpstreamError):
-    pass
-
-
-class BadResponse(UpstreamError):
-    """The replica's head or framing is malformed."""
-
-
-class BodyBroken(UpstreamError):
-    """The connection closed, or the framing broke, inside the body."""
 
 
 class BodySink(Protocol):
