@@ -45,19 +45,32 @@ class LeastLoad:
     name = "least_load"
 
     def choose(self, candidates: Sequence[C], rng: random.Random) -> C:
-        best = candidates[0]
-        best_load = best.inflight
-        ties = 1
-        for cand in candidates[1:]:
-            load = cand.inflight
-            if load < best_load:
-                best, best_load, ties = cand, load, 1
-            elif load == best_load:
-                ties += 1
-                # Reservoir sampling: each tied candidate ends up chosen with probability 1/ties.
-                if rng.random() * ties < 1.0:
-                    best = cand
-        return best
+        return _lowest(candidates, _inflight, rng)
+
+
+def _inflight(candidate: Candidate) -> float:
+    return candidate.inflight
+
+
+def _inflight_per_weight(candidate: Candidate) -> float:
+    return (candidate.inflight + 1) / candidate.weight
+
+
+def _lowest(candidates: Sequence[C], score: Callable[[Candidate], float], rng: random.Random) -> C:
+    """The candidate with the lowest score; ties broken uniformly at random."""
+    best = candidates[0]
+    best_score = score(best)
+    ties = 1
+    for cand in candidates[1:]:
+        value = score(cand)
+        if value < best_score:
+            best, best_score, ties = cand, value, 1
+        elif value == best_score:
+            ties += 1
+            # Reservoir sampling: each tied candidate ends up chosen with probability 1/ties.
+            if rng.random() * ties < 1.0:
+                best = cand
+    return best
 
 
 class InstanceAware:
@@ -71,18 +84,7 @@ class InstanceAware:
     name = "instance_aware"
 
     def choose(self, candidates: Sequence[C], rng: random.Random) -> C:
-        best = candidates[0]
-        best_score = (best.inflight + 1) / best.weight
-        ties = 1
-        for cand in candidates[1:]:
-            score = (cand.inflight + 1) / cand.weight
-            if score < best_score:
-                best, best_score, ties = cand, score, 1
-            elif score == best_score:
-                ties += 1
-                if rng.random() * ties < 1.0:
-                    best = cand
-        return best
+        return _lowest(candidates, _inflight_per_weight, rng)
 
 
 class PowerOfTwo:
