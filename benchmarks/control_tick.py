@@ -25,7 +25,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from hedgeserve.control.clock import Wakeup
+from hedgeserve.control.clock import ManualClock, Wakeup
 from hedgeserve.control.lifecycle import ReplicaStatus
 from hedgeserve.control.probe import ProbeTarget
 from hedgeserve.control.provider import (
@@ -98,17 +98,6 @@ class AllReady:
         return None
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1_000_000.0
-
-    def now(self) -> float:
-        return self.t
-
-    async def sleep(self, seconds: float, wakeup: Wakeup) -> None:
-        self.t += seconds
-
-
 def seeded(folder: Path, cloud: MemoryCloud) -> Store:
     store = Store.writer(folder / "state.db", folder / "writer.lock")
     store.create_service(ServiceRecord("bench", ServiceStatus.READY, "", "", "", 0.0, 0.0))
@@ -126,7 +115,7 @@ def seeded(folder: Path, cloud: MemoryCloud) -> Store:
 async def run_case(case: str, ticks: int) -> tuple[list[float], float]:
     """Tick times (ms) and timeline events written per tick."""
     with tempfile.TemporaryDirectory() as tmp:
-        cloud, clock = MemoryCloud(), Clock()
+        cloud, clock = MemoryCloud(), ManualClock(start=1_000_000.0)
         store = seeded(Path(tmp), cloud)
         target = N_REPLICAS - 1  # N_tar = 999, N_extra = 1: the 1,000 spot replicas fit
         reconciler = Reconciler(

@@ -1,14 +1,12 @@
 """Small in-memory stand-ins for the controller's collaborators: a provider whose launches can
 be made to fail, a prober that answers from a set, a gateway that records pushes and counts
-requests, and a clock that only moves when told."""
+requests. (The clock that only moves when told is `control.clock.ManualClock`.)"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from hedgeserve.control.clock import Wakeup
 from hedgeserve.control.gateway_link import GatewayReplica
 from hedgeserve.control.probe import ProbeTarget
 from hedgeserve.control.provider import (
@@ -102,14 +100,3 @@ class FakeGateway:
     async def counters(self, now: float) -> CounterSample | None:
         return CounterSample(now, 1.0, self.requests_total)
 
-
-class StepClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def now(self) -> float:
-        return self.t
-
-    async def sleep(self, seconds: float, wakeup: Wakeup) -> None:
-        self.t += seconds
-        await asyncio.sleep(0)  # let other tasks run, as a real sleep would

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.control.fakes import ZONES, FakeGateway, FakeProber, FakeProvider, StepClock
+from tests.control.fakes import ZONES, FakeGateway, FakeProber, FakeProvider
 
-from hedgeserve.control.clock import Wakeup
+from hedgeserve.control.clock import ManualClock, Wakeup
 from hedgeserve.control.lifecycle import ReplicaStatus
 from hedgeserve.control.policy_setup import decode_policy_state
 from hedgeserve.control.provider import (
@@ -38,14 +38,14 @@ A, B = ZoneId("local/east/a"), ZoneId("local/east/b")
 def make(tmp_path: Path, provider: FakeProvider, prober: FakeProber, *, target: int = 2,
          extra: int = 0, gateway: FakeGateway | None = None,
          autoscaler: AutoscalerConfig | None = None,
-         clock: StepClock | None = None) -> Reconciler:
+         clock: ManualClock | None = None) -> Reconciler:
     store = Store.writer(tmp_path / "state.db", tmp_path / "writer.lock")
     if store.service() is None:
         store.create_service(ServiceRecord("svc", ServiceStatus.STARTING, "", "", "", 0.0, 0.0))
     return Reconciler(
         store=store, provider=provider, prober=prober, policy=SpotHedge(extra=extra),
         autoscaler=autoscaler or AutoscalerConfig(target, target), timings=T,
-        clock=clock or StepClock(), wakeup=Wakeup(), gateway=gateway,
+        clock=clock or ManualClock(), wakeup=Wakeup(), gateway=gateway,
         settings=LoopSettings(tick_s=1.0),
     )
 
@@ -118,7 +118,7 @@ async def test_transient_error_fails_the_row_and_backs_off(tmp_path: Path) -> No
 
 async def test_permanent_error_fails_the_service_and_stops_launching(tmp_path: Path) -> None:
     provider = FakeProvider(fail_next=[PermanentProviderError("no such folder")] * 2)
-    clock = StepClock()
+    clock = ManualClock()
     r = make(tmp_path, provider, FakeProber(), target=1, clock=clock)
     stop = asyncio.Event()
 
@@ -150,7 +150,7 @@ async def test_replicas_dying_before_ever_ready_fail_the_service(tmp_path: Path)
 
 
 async def test_autoscaler_follows_the_gateway_counter(tmp_path: Path) -> None:
-    gateway, clock = FakeGateway(), StepClock()
+    gateway, clock = FakeGateway(), ManualClock()
     config = AutoscalerConfig(min_replicas=1, max_replicas=4, target_qps_per_replica=2.0,
                               upscale_delay_s=5.0, downscale_delay_s=60.0)
     r = make(tmp_path, FakeProvider(), FakeProber(), gateway=gateway, autoscaler=config,

@@ -51,3 +51,17 @@ class WallClock:
 
     async def sleep(self, seconds: float, wakeup: Wakeup) -> None:
         await wakeup.wait(seconds)
+
+
+class ManualClock:
+    """Time that moves only when slept on (or set): for tests, benchmarks and replays."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.t = start
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float, wakeup: Wakeup) -> None:
+        self.t += seconds
+        await asyncio.sleep(0)  # let other tasks run, as a real sleep would
