@@ -26,8 +26,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import numpy as np
-
 from hedgeserve.control.clock import Wakeup
 from hedgeserve.control.provider import (
     CapacityUnavailable,
@@ -67,13 +65,10 @@ class CapacityTable:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         self.zones = trace.zones
-        n = trace.n_ticks
-        spot = trace.spot_price if trace.spot_price is not None else np.ones((len(trace.zones), n))
-        self._spot = spot
-        if trace.on_demand_price is not None:
-            self._on_demand = [float(p) for p in trace.on_demand_price]
-        else:
-            self._on_demand = [float(ON_DEMAND_RATIO * row.mean()) for row in spot]
+        # the trace's list prices where it has them, else ON_DEMAND_RATIO × its mean spot price
+        ratio = None if trace.on_demand_price is not None else ON_DEMAND_RATIO
+        self._spot, on_demand = trace.resolved_prices(ratio)
+        self._on_demand = [float(p) for p in on_demand]
 
     def tick(self, trace_s: float) -> int:
         return int(trace_s // self.trace.gap_s)

@@ -175,14 +175,8 @@ def run_experiment(
 
 
 def price_book(window: Trace, on_demand_ratio: float | None) -> PriceBook:
-    return PriceBook(
-        n_zones=len(window.zones),
-        n_ticks=window.n_ticks,
-        gap_s=window.gap_s,
-        spot=window.spot_price,
-        on_demand=window.on_demand_price,
-        on_demand_ratio=on_demand_ratio,
-    )
+    spot, on_demand = window.resolved_prices(on_demand_ratio)
+    return PriceBook(gap_s=window.gap_s, spot=spot, on_demand=on_demand)
 
 
 def sweep(

@@ -20,6 +20,7 @@ from hedgeserve.core.zones import ZoneId
 from hedgeserve.errors import InputError
 
 UNLIMITED = 1_000_000  # capacity value meaning "no limit at our scale"
+UNIFORM_SPOT_PER_HOUR = 1.0  # spot price of a trace without prices: every zone costs the same
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -66,6 +67,25 @@ class Trace:
         if self.filled is None:
             return ()
         return tuple(int(t) for t in np.flatnonzero(self.filled.any(axis=0)))
+
+    def resolved_prices(self, on_demand_ratio: float | None) -> tuple[FloatArray, FloatArray]:
+        """Spot $/h per zone per tick and on-demand $/h per zone, for one replica.
+
+        Spot: the trace's own prices, else a uniform price (the paper's simulator counts
+        replica-ticks). On-demand: `on_demand_ratio` × the zone's mean spot price when a ratio
+        is given (k = 3 in the paper), else the trace's on-demand list prices."""
+        spot = self.spot_price
+        if spot is None:
+            spot = np.full(self.capacity.shape, UNIFORM_SPOT_PER_HOUR, dtype=np.float64)
+        if on_demand_ratio is not None:
+            return spot, on_demand_ratio * spot.mean(axis=1)
+        if self.on_demand_price is None:
+            raise InputError(
+                "the trace carries no on-demand prices",
+                where=f"trace {self.name}",
+                fix="give an on-demand/spot price ratio (--k, e.g. 3)",
+            )
+        return spot, self.on_demand_price.astype(np.float64)
 
     def window(self, start_tick: int, n_ticks: int) -> Trace:
         """Ticks [start_tick, start_tick + n_ticks), wrapping around the end like the paper's
