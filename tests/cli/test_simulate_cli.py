@@ -132,6 +132,7 @@ def test_sweep_extra(trace_dir: Path, tmp_path: Path) -> None:
         pytest.param(["--sweep", "color=1,2"], "--sweep", id="bad-sweep"),
         pytest.param(["--k", "cheap"], "--k", id="bad-k"),
         pytest.param(["--seed", "-1"], "--seed", id="negative-seed"),
+        pytest.param(["--notice", "-30"], "--notice", id="negative-notice"),
         pytest.param(["--plot", "out.txt"], "--plot", id="plot-suffix"),
         pytest.param(["--json", "/nonexistent/dir/r.json"], "--json", id="json-folder-missing"),
         pytest.param(["--policies", ""], "--policies", id="no-policies"),

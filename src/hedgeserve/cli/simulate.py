@@ -63,6 +63,14 @@ def simulate(
     launch_failure: Annotated[
         float, typer.Option(help="Seconds a refused spot launch takes.")
     ] = 30.0,
+    notice: Annotated[
+        float,
+        typer.Option(help="Preemption notice in seconds (AWS 120, GCP 30); 0 = none, as the paper."),
+    ] = 0.0,
+    notice_drain: Annotated[
+        float,
+        typer.Option(help="A noticed replica stops taking requests this long before its kill."),
+    ] = 30.0,
     concurrency: Annotated[int, typer.Option(help="Requests one replica serves at once.")] = 1,
     autoscale: Annotated[
         str | None,
@@ -102,6 +110,8 @@ def simulate(
         seed=seed,
         on_demand_ratio=_ratio(k),
         launch_failure_s=launch_failure,
+        notice_s=notice,
+        notice_drain_s=notice_drain,
         timeout_s=timeout,
         concurrency=concurrency,
         workload=parse_workload(workload),
@@ -301,7 +311,8 @@ def _print_table(result: ExperimentResult, trace: Trace, title: str | None = Non
     caption = (
         f"{trace.name}: {len(trace.zones)} zones, tick {trace.gap_s:g} s; "
         f"{n_tar}, N_extra={p['extra']}, cold start {p['cold_start_s']:g} s, "
-        f"{p['hours']:g} h × {p['repeats']} repeats, workload {p['workload']}"
+        + (f"notice {p['notice_s']:g} s, " if p.get("notice_s") else "")
+        + f"{p['hours']:g} h × {p['repeats']} repeats, workload {p['workload']}"
     )
     table = Table(title=title, caption=caption)
     for header in (

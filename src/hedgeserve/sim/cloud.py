@@ -6,6 +6,10 @@ Model (documented in docs/simulator.md):
   instance at once and becomes ready after `cold_start_s`. On-demand launches always succeed.
 - When a zone's capacity drops below the spot instances held there, randomly chosen ones
   (seeded) are preempted at that instant — launching ones included, they hold instances too.
+  With a preemption notice (`notice_s` > 0) they are *noticed* at that instant instead: they
+  no longer count against the zone's capacity and the policy no longer sees them, but they
+  keep their instance (and cost) until the cloud kills them `notice_s` later, like the live
+  spot emulator does.
 - A replica costs its zone's price from the moment it holds an instance until it is preempted
   or terminated; a terminated ready replica drains first (the serving model says until when).
 """
@@ -32,6 +36,8 @@ class SimReplica:
     state: ReplicaState = ReplicaState.LAUNCHING
     holds_instance: bool = False
     ready_at: float | None = None
+    kill_at: float | None = None  # set by a preemption notice
+    draining: bool = False  # noticed, and no longer taking new requests
     # serving state, owned by `serving.Serving`
     slots: list[float] = field(default_factory=list)
     outstanding: list[tuple[float, int, bool]] = field(default_factory=list)
@@ -54,6 +60,7 @@ class SimCloud:
         rng: random.Random,
         cold_start_s: float,
         launch_failure_s: float,
+        notice_s: float = 0.0,
     ) -> None:
         self.zones = zones
         self.gap_s = gap_s
@@ -62,9 +69,11 @@ class SimCloud:
         self.rng = rng
         self.cold_start_s = cold_start_s
         self.launch_failure_s = launch_failure_s
+        self.notice_s = notice_s
         self.capacity = [int(c) for c in capacity[:, 0]]
         self.held = [0] * len(zones)  # spot instances held per zone
         self.replicas: dict[ReplicaId, SimReplica] = {}  # live replicas only
+        self.noticed: dict[ReplicaId, SimReplica] = {}  # under a preemption notice
         self.log: list[LogRow] = []
         self.cost_usd = 0.0
         self.on_demand_cost_usd = 0.0
@@ -134,7 +143,8 @@ class SimCloud:
         return replica
 
     def set_capacity(self, now: float, zone: int, capacity: int) -> list[SimReplica]:
-        """Apply a capacity change; returns the replicas it preempts."""
+        """Apply a capacity change; returns the replicas it preempts (or notices: those have
+        `kill_at` set)."""
         self.capacity[zone] = capacity
         self.log.append((now, "capacity", zone, -1, -1, capacity))
         excess = self.held[zone] - capacity
@@ -145,10 +155,26 @@ class SimCloud:
         ]
         victims = self.rng.sample(holders, excess)
         for replica in victims:
-            self._end(now, replica, ReplicaState.PREEMPTED, now)
             self.preemptions += 1
-            self._log(now, "preempted", replica)
+            if self.notice_s > 0:
+                self._notice(now, replica)
+            else:
+                self._end(now, replica, ReplicaState.PREEMPTED, now)
+                self._log(now, "preempted", replica)
         return victims
+
+    def kill(self, now: float, rid: ReplicaId) -> SimReplica:
+        """A noticed replica's notice ran out: the cloud takes its instance."""
+        replica = self.noticed.pop(rid)
+        replica.state = ReplicaState.PREEMPTED
+        self._bill(replica, now)
+        replica.holds_instance = False
+        self._log(now, "preempted", replica)
+        return replica
+
+    def log_draining(self, now: float, replica: SimReplica) -> None:
+        """A noticed ready replica stopped taking new requests (it no longer counts as ready)."""
+        self._log(now, "draining", replica)
 
     def log_target(self, now: float, target: int) -> None:
         """The service's N_tar changed (autoscaling); kept in the log for availability replays."""
@@ -156,12 +182,21 @@ class SimCloud:
 
     def close(self, horizon: float) -> None:
         """Bill every replica still alive at the end of the run up to the horizon."""
-        for replica in list(self.replicas.values()):
+        for replica in [*self.replicas.values(), *self.noticed.values()]:
             if replica.holds_instance:
                 self._bill(replica, horizon)
         self.replicas.clear()
+        self.noticed.clear()
 
     # -- internals ------------------------------------------------------------------------
+    def _notice(self, now: float, replica: SimReplica) -> None:
+        del self.replicas[replica.id]
+        self.noticed[replica.id] = replica
+        self.held[replica.zone] -= 1  # the capacity is the cloud's again; the instance leaves
+        replica.kill_at = now + self.notice_s
+        self.queue.push(replica.kill_at, Kind.KILL, replica.id)
+        self._log(now, "notice", replica)
+
     def _end(
         self, now: float, replica: SimReplica, state: ReplicaState, billed_until: float
     ) -> None:

@@ -14,6 +14,8 @@ class Kind(IntEnum):
     LAUNCH_FAILED = 2  # the cloud answers a launch with "no capacity" (payload: replica id)
     WAKE = 3  # a policy asked to be called again (payload: None)
     AUTOSCALE = 4  # time for the autoscaler to look at the request rate (payload: None)
+    DRAIN = 5  # a noticed replica stops taking new requests (payload: replica id)
+    KILL = 6  # a noticed replica's notice ran out: the cloud takes it (payload: replica id)
 
 
 class EventQueue:

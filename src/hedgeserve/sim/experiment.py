@@ -38,6 +38,8 @@ class Experiment:
     seed: int = 0
     on_demand_ratio: float | None = 3.0  # k; None = the trace's on-demand list prices
     launch_failure_s: float = 30.0
+    notice_s: float = 0.0  # preemption notice; 0 = none (the SkyServe paper's model)
+    notice_drain_s: float = 30.0  # a noticed replica stops taking requests this long before
     timeout_s: float = 100.0
     concurrency: int = 1
     routing: str = "least_load"
@@ -61,6 +63,8 @@ class Experiment:
             ("--repeats", self.repeats >= 1, "at least 1"),
             ("--k", self.on_demand_ratio is None or self.on_demand_ratio > 0, "> 0"),
             ("--timeout", self.timeout_s > 0, "> 0"),
+            ("--notice", self.notice_s >= 0, ">= 0 seconds"),
+            ("--notice-drain", self.notice_drain_s >= 0, ">= 0 seconds"),
         ]
         for flag, ok, rule in checks:
             if not ok:
@@ -137,6 +141,8 @@ def run_experiment(
         autoscaler=experiment.autoscaler,
         cold_start_s=experiment.cold_start_s,
         launch_failure_s=experiment.launch_failure_s,
+        notice_s=experiment.notice_s,
+        notice_drain_s=experiment.notice_drain_s,
         timeout_s=experiment.timeout_s,
         concurrency=experiment.concurrency,
         routing=experiment.routing,

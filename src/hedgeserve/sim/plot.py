@@ -32,7 +32,7 @@ def zone_timeline(log: list[LogRow], n_zones: int) -> dict[str, np.ndarray]:
             elif event == "ready":
                 ready_ids.add(replica)
                 ready_now[zone] += 1
-            elif event in ("preempted", "terminated") and replica in ready_ids:
+            elif event in ("draining", "preempted", "terminated") and replica in ready_ids:
                 ready_ids.discard(replica)
                 ready_now[zone] -= 1
         capacity[:, i] = cap_now

@@ -27,7 +27,9 @@ def write_events(
 
     Times are seconds from the run's start; `zone` is the zone id; `replica`, `spot` and
     `capacity` are null where they do not apply. With an autoscaler, "target" rows give the new
-    N_tar. Returns the number of lines written."""
+    N_tar. With a preemption notice, "notice" (the replica is leaving: no longer counted against
+    capacity nor shown to the policy) and "draining" (no new requests) come before "preempted".
+    Returns the number of lines written."""
     zones_of = {w.repeat: w.trace.zones for w in result.windows}
     count = 0
     for (policy, repeat), log in result.logs.items():

@@ -41,6 +41,11 @@ class RunConfig:
     qps_window_s: float = 60.0  # request rate = arrivals in the last window / window
     cold_start_s: float = 120.0
     launch_failure_s: float = 30.0  # how long a cloud takes to refuse a spot launch
+    # A preemption notice (AWS: 120 s, GCP/Azure: 30 s; 0 = none, the SkyServe paper's model):
+    # the policy hears of the preemption at once and replaces the replica, which keeps serving
+    # until `notice_drain_s` before the kill, then drains (the live controller's grace_s).
+    notice_s: float = 0.0
+    notice_drain_s: float = 30.0
     warmup_s: float | None = None  # excluded from availability; default: the cold start
     timeout_s: float = 100.0
     concurrency: int = 1  # requests a replica serves at once
@@ -95,6 +100,7 @@ class _Run:
             rng=random.Random(seed),
             cold_start_s=config.cold_start_s,
             launch_failure_s=config.launch_failure_s,
+            notice_s=config.notice_s,
         )
         self.serving = Serving(
             arrival_s=workload.arrival_s,
@@ -157,7 +163,18 @@ class _Run:
         if kind is Kind.CAPACITY:
             zone, capacity = payload
             for replica in self.cloud.set_capacity(now, zone, capacity):
-                self._lost(replica, now)
+                if replica.kill_at is None:
+                    self._lost(replica, now)
+                else:
+                    self._noticed(replica, now)
+        elif kind is Kind.DRAIN:
+            noticed = self.cloud.noticed.get(ReplicaId(payload))
+            if noticed is not None:
+                self._drain_noticed(noticed, now)
+        elif kind is Kind.KILL:
+            killed = self.cloud.kill(now, ReplicaId(payload))
+            self._drain_noticed(killed, now)
+            self.serving.replica_lost(killed, now)  # requests still running are retried
         elif kind is Kind.READY:
             ready = self.cloud.mark_ready(now, ReplicaId(payload))
             if ready is not None:
@@ -179,6 +196,26 @@ class _Run:
             self.ready -= 1
         self.serving.replica_lost(replica, now)
         self._zone_event(replica, ZoneSignal.PREEMPTED, now)
+
+    def _noticed(self, replica: SimReplica, now: float) -> None:
+        """Under a preemption notice: the policy hears of it now (as the live controller tells
+        it), and the replica serves on until `notice_drain_s` before its kill."""
+        self._zone_event(replica, ZoneSignal.PREEMPTED, now)
+        assert replica.kill_at is not None
+        drain_at = replica.kill_at - self.config.notice_drain_s
+        if drain_at <= now:
+            self._drain_noticed(replica, now)
+        else:
+            self.queue.push(drain_at, Kind.DRAIN, replica.id)
+
+    def _drain_noticed(self, replica: SimReplica, now: float) -> None:
+        if replica.draining:
+            return
+        replica.draining = True
+        if replica.ready_at is not None:
+            self.ready -= 1
+            self.serving.replica_draining(replica, now)
+            self.cloud.log_draining(now, replica)
 
     def _zone_event(self, replica: SimReplica, signal: ZoneSignal, now: float) -> None:
         self.zone_events.append(ZoneEvent(self.cloud.zones[replica.zone], signal, now))
