@@ -30,12 +30,12 @@ from hedgeserve.traces.model import Trace
 
 class SimProvider:
     def __init__(self, window: Trace, prices: PriceBook, *, seed: int, cold_start_s: float,
-                 launch_failure_s: float, wakeup: Wakeup) -> None:
+                 launch_failure_s: float, wakeup: Wakeup, notice_s: float = 0.0) -> None:
         self.queue = EventQueue()
         self.cloud = SimCloud(
             zones=window.zones, capacity=window.capacity, gap_s=window.gap_s, prices=prices,
             queue=self.queue, rng=random.Random(seed), cold_start_s=cold_start_s,
-            launch_failure_s=launch_failure_s,
+            launch_failure_s=launch_failure_s, notice_s=notice_s,
         )
         self.zone_index = {z: i for i, z in enumerate(window.zones)}
         self.now = 0.0
@@ -66,7 +66,8 @@ class SimProvider:
                       ) -> dict[ReplicaId, InstanceState]:
         out = {}
         for rid, handle in handles.items():
-            sim = self.cloud.replicas.get(ReplicaId(int(handle)))
+            sid = ReplicaId(int(handle))
+            sim = self.cloud.replicas.get(sid) or self.cloud.noticed.get(sid)
             if sim is None:
                 out[rid] = InstanceState(InstanceStatus.GONE)
             elif sim.holds_instance:
@@ -100,7 +101,14 @@ class SimProvider:
             if kind is Kind.CAPACITY:
                 zone, capacity = payload  # type: ignore[misc]
                 for victim in self.cloud.set_capacity(at, zone, capacity):
-                    self._emit(EventKind.PREEMPTED, int(victim.id), at)
+                    if victim.kill_at is None:
+                        self._emit(EventKind.PREEMPTED, int(victim.id), at)
+                    else:
+                        self._emit(EventKind.PREEMPTION_NOTICE, int(victim.id), at,
+                                   deadline=victim.kill_at)
+            elif kind is Kind.KILL:
+                victim = self.cloud.kill(at, ReplicaId(int(payload)))  # type: ignore[call-overload]
+                self._emit(EventKind.PREEMPTED, int(victim.id), at)
             elif kind is Kind.READY:
                 self.cloud.mark_ready(at, ReplicaId(int(payload)))  # type: ignore[arg-type]
             elif kind is Kind.LAUNCH_FAILED:
@@ -108,9 +116,10 @@ class SimProvider:
                 if self.cloud.fail_launch(at, ReplicaId(sim_id)) is not None:
                     self._emit(EventKind.LAUNCH_FAILED, sim_id, at)
 
-    def _emit(self, kind: EventKind, sim_id: int, at: float) -> None:
+    def _emit(self, kind: EventKind, sim_id: int, at: float,
+              deadline: float | None = None) -> None:
         if sim_id in self.ours:
-            self._events.append(ProviderEvent(kind, self.ours[sim_id], at))
+            self._events.append(ProviderEvent(kind, self.ours[sim_id], at, deadline=deadline))
             self.wakeup.set()
 
 

@@ -53,19 +53,21 @@ def controller_actions(store: Store) -> list[tuple[float, str, str, bool]]:
     return out
 
 
-@pytest.mark.parametrize(("start_hour", "hours", "seed", "cold_start_s"), [
-    (24, 12, 0, 120.0),
-    (100, 24, 3, 300.0),
-], ids=["day2-12h-cold120", "hour100-24h-cold300"])
+@pytest.mark.parametrize(("start_hour", "hours", "seed", "cold_start_s", "notice_s"), [
+    (24, 12, 0, 120.0, 0.0),
+    (100, 24, 3, 300.0, 0.0),
+    (24, 12, 0, 120.0, 120.0),
+], ids=["day2-12h-cold120", "hour100-24h-cold300", "day2-12h-cold120-notice120"])
 def test_controller_decides_like_the_simulator(
-    tmp_path: Path, start_hour: int, hours: int, seed: int, cold_start_s: float
+    tmp_path: Path, start_hour: int, hours: int, seed: int, cold_start_s: float, notice_s: float
 ) -> None:
     trace = load_trace("gcp-h100").select(ZONES)
     n_ticks = int(hours * 3600 // trace.gap_s)
     window = trace.window(int(start_hour * 3600 // trace.gap_s), n_ticks)
     horizon = hours * 3600.0
     policy = SpotHedge(extra=1)
-    config = RunConfig(target=3, cold_start_s=cold_start_s, launch_failure_s=30.0)
+    config = RunConfig(target=3, cold_start_s=cold_start_s, launch_failure_s=30.0,
+                       notice_s=notice_s)
     workload = make_workload(Poisson(0.01), ServiceModel(), np.random.default_rng(seed), horizon)
     sim = simulate_run(policy, window=window, prices=price_book(window, 3.0), workload=workload,
                        config=config, seed=seed, horizon_s=horizon)
@@ -78,7 +80,7 @@ def test_controller_decides_like_the_simulator(
     store = new_store(tmp_path)
     wakeup = Wakeup()
     provider = SimProvider(window, price_book(window, 3.0), seed=seed, cold_start_s=cold_start_s,
-                           launch_failure_s=30.0, wakeup=wakeup)
+                           launch_failure_s=30.0, wakeup=wakeup, notice_s=notice_s)
     clock = JumpClock(provider, horizon)
     reconciler = Reconciler(
         store=store, provider=provider, prober=SimProber(provider), policy=policy,
@@ -90,6 +92,7 @@ def test_controller_decides_like_the_simulator(
 
     preemptions = sum(1 for row in sim.log if row[1] == "preempted")
     assert preemptions > 0, "the window must exercise preemptions"
+    assert any(row[1] == "notice" for row in sim.log) == (notice_s > 0)
     assert any(not spot for _, kind, _, spot in sim_actions if kind == "launch"), \
         "the window must exercise on-demand fallback"
     assert ours == sim_actions

@@ -233,3 +233,52 @@ async def test_a_failed_commit_keeps_the_polled_preemption_notice(tmp_path: Path
     assert row is not None and row.status is S.DRAINING and row.notice_deadline == now + 30
     assert spot.zone in r.state.preempted and r.state == stored_state(r)
     assert any(e.kind is EventKind.NOTICE and e.replica == spot.id for e in r.store.events())
+
+
+async def test_a_noticed_replica_serves_until_grace_before_its_kill(tmp_path: Path) -> None:
+    # AWS gives 120 s of notice; with a 30 s grace the replica keeps taking requests for 90 s
+    # while its replacement starts, then drains with the 30 s left.
+    provider, prober, gateway = FakeProvider(), FakeProber(), FakeGateway()
+    r = make(tmp_path, provider, prober, target=1, gateway=gateway)
+    await r.tick()
+    prober.ready = {int(q.replica) for q in provider.launched}
+    await r.tick()
+    await r.tick()  # the on-demand fallback is released
+    (spot,) = [row for row in r.store.live_replicas() if row.is_spot]
+    clock = r.clock
+    assert isinstance(clock, ManualClock)
+    notice_at = clock.now()
+    provider.events.append(ProviderEvent(ProviderEventKind.PREEMPTION_NOTICE, spot.id, notice_at,
+                                         deadline=notice_at + 120))
+    launched_before = len(provider.launched)
+
+    def routed() -> dict[int, bool]:  # replica -> takes new requests, as last pushed
+        return {g.id: not g.draining for g in gateway.pushes[-1]}
+
+    await r.tick()
+    assert len(provider.launched) == launched_before + 2  # replacement + on-demand fallback
+    assert routed()[int(spot.id)] is True
+    assert spot.id not in provider.terminated
+    clock.t = notice_at + 89
+    await r.tick()
+    assert routed()[int(spot.id)] is True and spot.id not in provider.terminated
+    clock.t = notice_at + 91
+    await r.tick()
+    assert routed()[int(spot.id)] is False
+    assert spot.id in provider.terminated
+
+
+async def test_a_notice_shorter_than_the_grace_drains_at_once(tmp_path: Path) -> None:
+    provider, prober, gateway = FakeProvider(), FakeProber(), FakeGateway()
+    r = make(tmp_path, provider, prober, target=1, gateway=gateway)
+    await r.tick()
+    prober.ready = {int(q.replica) for q in provider.launched}
+    await r.tick()
+    await r.tick()
+    (spot,) = [row for row in r.store.live_replicas() if row.is_spot]
+    now = r.clock.now()
+    provider.events.append(ProviderEvent(ProviderEventKind.PREEMPTION_NOTICE, spot.id, now,
+                                         deadline=now + 20))  # GCP's 30 s would do the same
+    await r.tick()
+    assert {g.id: g.draining for g in gateway.pushes[-1]}[int(spot.id)] is True
+    assert spot.id in provider.terminated

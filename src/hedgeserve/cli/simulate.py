@@ -65,7 +65,7 @@ def simulate(
     ] = 30.0,
     notice: Annotated[
         float,
-        typer.Option(help="Preemption notice in seconds (AWS 120, GCP 30); 0 = none, as the paper."),
+        typer.Option(help="Preemption notice, s (AWS 120, GCP 30); 0 = none (the paper's model)."),
     ] = 0.0,
     notice_drain: Annotated[
         float,

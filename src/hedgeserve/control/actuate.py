@@ -130,10 +130,11 @@ async def stop_draining(
 ) -> None:
     """(Re)issue terminate for every draining replica: providers ignore repeats, and after a
     restart this is what finishes a stop the previous controller began. An instance under a
-    preemption notice gets the rest of its notice as grace."""
+    preemption notice is left serving until `grace_s` before its kill, then gets the rest of
+    its notice as grace."""
     calls = []
     for r in draining:
-        if r.handle is None:
+        if r.handle is None or r.serves_through_notice(now, grace_s):
             continue
         grace = grace_s if r.notice_deadline is None else max(0.0, r.notice_deadline - now)
         calls.append(provider.terminate(r.handle, grace_s=grace))

@@ -316,7 +316,11 @@ class Reconciler:
         if self.gateway is None:
             return
         routable = tuple(
-            GatewayReplica(int(r.id), r.url, draining=r.status is S.DRAINING)
+            GatewayReplica(
+                int(r.id), r.url,
+                draining=r.status is S.DRAINING
+                and not r.serves_through_notice(now, self.settings.grace_s),
+            )
             for r in rows
             if r.url and r.status in (S.READY, S.DRAINING)
         )

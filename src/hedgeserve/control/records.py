@@ -39,6 +39,15 @@ class ReplicaRecord:
     def is_live(self) -> bool:
         return self.status in LIVE
 
+    def serves_through_notice(self, now: float, grace_s: float) -> bool:
+        """Under a preemption notice the instance is still there: it keeps taking requests
+        until `grace_s` before its kill (its replacement is already starting), then drains."""
+        return (
+            self.status is ReplicaStatus.DRAINING
+            and self.notice_deadline is not None
+            and now < self.notice_deadline - grace_s
+        )
+
     def moved_to(self, status: ReplicaStatus, **changes: Any) -> ReplicaRecord:
         """This record in `status` (checked against the lifecycle table), with other changes."""
         return replace(self, status=moved(self.status, status), **changes)

@@ -5,9 +5,10 @@ provider events since the last tick, and the probe results that arrived. Outputs
 changed, the zone events for the policy (in the order they happened), and timeline entries.
 
 Rules, in order:
-1. Provider events. A preemption notice moves the replica to draining (the gateway stops
-   sending it new requests) and gives the policy a PREEMPTED zone event at once, so the
-   replacement starts during the notice. The kill that follows ends it as preempted without a
+1. Provider events. A preemption notice moves the replica to draining (hidden from the policy;
+   the gateway keeps routing to it until `grace_s` before the kill, see
+   `ReplicaRecord.serves_through_notice`) and gives the policy a PREEMPTED zone event at once,
+   so the replacement starts during the notice. The kill that follows ends it as preempted without a
    second zone event. A launch refused after the fact fails it with a LAUNCH_FAILED zone event.
 2. Instance states. provisioning + running -> starting. An instance that exited or is gone ends
    the replica: terminated if it was draining on purpose, preempted if it was draining under a

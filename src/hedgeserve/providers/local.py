@@ -214,12 +214,6 @@ class LocalProvider:
 
     # --- what the spot emulator needs ----------------------------------------------------
 
-    def notify(self, handle: InstanceHandle) -> None:
-        """A preemption notice: SIGTERM to the group (a server drains), no kill scheduled."""
-        h = LocalHandle.decode(handle)
-        if self._is_ours(h):
-            self._ask_to_stop(h.pgid)
-
     def kill(self, handle: InstanceHandle) -> None:
         h = LocalHandle.decode(handle)
         if self._is_ours(h):

@@ -10,9 +10,10 @@ does (docs/live.md):
   `CapacityUnavailable`; on-demand launches always succeed;
 - when a zone's capacity drops below its spot instances, the excess — chosen at random, seeded
   by (seed, zone, trace tick), so a restart picks the same ones — gets a preemption notice:
-  SIGTERM to the replica (a server drains) and a PREEMPTION_NOTICE event with the deadline; at
-  the deadline (`notice_seconds` later) the replica's group is SIGKILLed and PREEMPTED is sent.
-  A noticed replica that exits on its own before the deadline is reported preempted too.
+  a PREEMPTION_NOTICE event with the deadline, while the instance runs on as on AWS (the
+  controller decides when it drains); at the deadline (`notice_seconds` later) the replica's
+  group is SIGKILLed and PREEMPTED is sent. A noticed replica that exits before the deadline
+  (the controller stopped it) is reported preempted too.
 - prices: the trace's spot price at the current tick (1.0 when it has none) and its on-demand
   list price (else 3x the zone's mean spot price, the SkyServe paper's k).
 """
@@ -196,7 +197,6 @@ class EmulatedSpotProvider:
         deadline = now + self.notice_s
         self._noticed[rid] = deadline
         log.info("replica %s: preemption notice, killed at +%.1f s", rid, self.notice_s)
-        self.inner.notify(self._handles[rid])
         self._events.append(ProviderEvent(EventKind.PREEMPTION_NOTICE, rid, now, deadline=deadline))
         if self.notice_s <= 0:
             self.inner.kill(self._handles[rid])
