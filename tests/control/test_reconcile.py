@@ -282,3 +282,19 @@ async def test_a_notice_shorter_than_the_grace_drains_at_once(tmp_path: Path) ->
     await r.tick()
     assert {g.id: g.draining for g in gateway.pushes[-1]}[int(spot.id)] is True
     assert spot.id in provider.terminated
+
+
+async def test_a_replica_noticed_while_starting_is_never_routed(tmp_path: Path) -> None:
+    provider, prober, gateway = FakeProvider(), FakeProber(), FakeGateway()
+    r = make(tmp_path, provider, prober, target=1, gateway=gateway)
+    await r.tick()  # launched; not ready yet
+    (spot,) = [row for row in r.store.live_replicas() if row.is_spot]
+    now = r.clock.now()
+    provider.events.append(ProviderEvent(ProviderEventKind.PREEMPTION_NOTICE, spot.id, now,
+                                         deadline=now + 120))
+    await r.tick()
+    row = r.store.replica(spot.id)
+    assert row is not None and row.status is S.DRAINING
+    assert not row.serves_through_notice(now, 30.0)
+    assert all(g.draining for push in gateway.pushes for g in push if g.id == int(spot.id))
+    assert spot.id in provider.terminated

@@ -197,6 +197,9 @@ CASES: dict[str, Bad] = {
     "controller-tick-zero": Bad(
         "controller: {tick_seconds: 0}\n" + RUN, "controller.tick_seconds", "> 0"
     ),
+    "controller-grace-negative": Bad(
+        "controller: {grace_seconds: -5}\n" + RUN, "controller.grace_seconds", ">= 0"
+    ),
     "planner-split-not-one": Bad(
         "planner:\n  split: {short: {A10G: 0.5, H100: 0.2}}\n" + RUN,
         "planner.split.short",

@@ -245,12 +245,12 @@ def test_gateway_controller_and_relative_paths(tmp_path: Path) -> None:
     file = tmp_path / "svc.yaml"
     file.write_text(
         "gateway: {port: 8080, api_keys_file: keys.txt, api_keys_env: HEDGE_KEYS}\n"
-        "controller: {tick_seconds: 0.5, state_dir: state}\n" + RUN
+        "controller: {tick_seconds: 0.5, grace_seconds: 90, state_dir: state}\n" + RUN
     )
     s = load_spec(file)
     assert s.gateway.port == 8080 and s.gateway.api_keys_env == "HEDGE_KEYS"
     assert s.gateway.api_keys_file == str(tmp_path / "keys.txt")
-    assert s.controller.tick_seconds == 0.5
+    assert s.controller.tick_seconds == 0.5 and s.controller.grace_seconds == 90.0
     assert s.controller.state_dir == str(tmp_path / "state")
 
 

@@ -40,11 +40,14 @@ class ReplicaRecord:
         return self.status in LIVE
 
     def serves_through_notice(self, now: float, grace_s: float) -> bool:
-        """Under a preemption notice the instance is still there: it keeps taking requests
-        until `grace_s` before its kill (its replacement is already starting), then drains."""
+        """Under a preemption notice the instance is still there: a replica that was serving
+        (ready, probes passing) keeps taking requests until `grace_s` before its kill — its
+        replacement is already starting — then drains. One still starting is never routed."""
         return (
             self.status is ReplicaStatus.DRAINING
             and self.notice_deadline is not None
+            and self.ready_at is not None
+            and self.failing_since is None
             and now < self.notice_deadline - grace_s
         )
 

@@ -120,7 +120,8 @@ class _Controller:
                 store=store, provider=provider, prober=prober, policy=build_policy(spec.policy),
                 autoscaler=build_autoscaler(spec.policy, accelerators), timings=spec.probe.timings,
                 clock=WallClock(), wakeup=wakeup, gateway=gateway,
-                settings=LoopSettings(tick_s=spec.controller.tick_seconds),
+                settings=LoopSettings(tick_s=spec.controller.tick_seconds,
+                                      grace_s=spec.controller.grace_seconds),
             )  # fmt: skip
             await reconciler.recover()
             api = self._api(me.pid, wakeup)

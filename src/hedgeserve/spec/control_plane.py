@@ -22,6 +22,7 @@ from hedgeserve.spec.strict_model import (
 )
 
 DEFAULT_TICK_S = 2.0
+DEFAULT_GRACE_S = 30.0
 DEFAULT_QUEUE_TIMEOUT_S = 30.0
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -70,6 +71,11 @@ class GatewayConfig(StrictModel):
 class ControllerConfig(StrictModel):
     tick_seconds: PositiveSeconds = Field(
         default=DEFAULT_TICK_S, description="seconds between reconcile ticks, > 0"
+    )
+    grace_seconds: Seconds = Field(
+        default=DEFAULT_GRACE_S,
+        # a replica under a preemption notice serves until this long before its kill
+        description="seconds a draining replica gets to finish in-flight requests, >= 0",
     )
     state_dir: str | None = Field(
         default=None,
