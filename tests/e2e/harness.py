@@ -54,7 +54,7 @@ def write_trace(path: Path, capacity: dict[str, list[int]], gap_s: int = 60) -> 
 
 def write_spec(path: Path, *, trace: Path, zones: list[str], min_replicas: int = 2,
                extra: int = 0, time_scale: float = 6.0, notice_s: float = 2.0,
-               seed: int = 0) -> Path:
+               seed: int = 0, grace_s: float = 30.0) -> Path:
     path.write_text(f"""
 service:
   readiness_probe:
@@ -78,6 +78,7 @@ spot_emulation:
   seed: {seed}
 controller:
   tick_seconds: 0.5
+  grace_seconds: {grace_s}
 run: {RUN}
 """)
     return path
@@ -111,6 +112,23 @@ def timeline(name: str) -> list[Any]:
         return store.events(limit=100_000)
     finally:
         store.close()
+
+
+def replica_requests(name: str, replica: int) -> float:
+    """Attempts the gateway has sent to `replica`, from its /metrics."""
+    store = Store.reader(ServiceDir.named(name).db)
+    try:
+        service = store.service()
+    finally:
+        store.close()
+    assert service is not None and service.gateway.admin_port is not None
+    url = f"http://127.0.0.1:{service.gateway.admin_port}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        text = resp.read().decode()
+    for line in text.splitlines():
+        if line.startswith("hedge_gateway_replica_requests") and f'replica="{replica}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
 
 
 def service_processes(name: str) -> list[str]:

@@ -16,6 +16,7 @@ throughout (the noticed replica stops getting new requests; the gateway retries 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from tests.e2e.harness import (
     RequestLoop,
     group_gone,
     hedge,
+    replica_requests,
     status,
     status_cli,
     timeline,
@@ -96,3 +98,35 @@ def test_zone_preemption_replaces_spot_and_falls_back_on_demand(
     down = hedge("down", "svc")
     assert "no process left" in down.stdout
     assert all(group_gone(pid) for pid in pids)
+
+
+@pytest.mark.timeout(120)
+def test_a_noticed_replica_serves_until_grace_before_its_kill(
+    hedge_home: Path, tmp_path: Path
+) -> None:
+    # An AWS-like notice, scaled down: 6 s of notice, 1.5 s of grace. The zone-a replica must
+    # keep getting requests for ~4.5 s after its notice while its replacement starts.
+    n = 40
+    trace = write_trace(tmp_path / "trace.csv", {A: [1] * 3 + [0] * (n - 3), B: [1] * n,
+                                                 C: [1] * n})
+    spec = write_spec(tmp_path / "svc.yaml", trace=trace, zones=["zone-a", "zone-b", "zone-c"],
+                      time_scale=12.0, notice_s=6.0, grace_s=1.5)
+    hedge("up", str(spec), "--name", "svc", "--detach", "--timeout", "60")
+    doc = wait_for(lambda: (d := status("svc"))["status"] == "ready" and sorted(
+        r["zone"] for r in d["replicas"] if r["spot"] and r["state"] == "ready") == [A, B] and d,
+        timeout=20, what="spot replicas ready in zone-a and zone-b")
+    with RequestLoop(doc["endpoint"]) as load:
+        notice = wait_for(lambda: first(timeline("svc"), EventKind.NOTICE, zone=A),
+                          timeout=60, what="a preemption notice in zone-a")
+        assert notice.replica is not None
+        at_notice = replica_requests("svc", notice.replica)
+        time.sleep(2.5)  # inside the 4.5 s it keeps serving
+        after = replica_requests("svc", notice.replica)
+        killed = wait_for(lambda: first(timeline("svc"), EventKind.PREEMPTED, zone=A),
+                          timeout=30, what="the zone-a replica killed")
+    assert after > at_notice, "the noticed replica got no requests after its notice"
+    # Stopped at deadline - grace at the earliest (SIGTERM, it drains), killed at the deadline.
+    assert 6.0 - 1.5 - 1.0 <= killed.at - notice.at <= 6.0 + 1.0
+    assert len(load.results) > 20
+    assert load.failures == [], f"{len(load.failures)} of {len(load.results)} requests failed"
+    hedge("down", "svc")
