@@ -79,7 +79,7 @@ class SimProvider:
     async def instances(self) -> tuple[Instance, ...]:
         return tuple(
             Instance(self.ours[int(sid)], InstanceHandle(str(sid)), f"http://sim/{sid}")
-            for sid in self.cloud.replicas
+            for sid in [*self.cloud.replicas, *self.cloud.noticed]
         )
 
     def poll_events(self) -> list[ProviderEvent]:

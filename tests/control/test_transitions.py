@@ -43,6 +43,21 @@ def test_notice_drains_at_once_and_tells_the_policy_once() -> None:
     assert [e.kind for e in second.timeline] == [Timeline.PREEMPTED]
 
 
+def test_only_a_replica_serving_when_noticed_serves_through_its_notice() -> None:
+    serving = row(1, S.READY, ready_at=5.0)
+    starting = row(2, S.STARTING)
+    leaving = row(3, S.DRAINING, ready_at=5.0, reason="spot above target")  # scale-down first
+    failing = row(4, S.READY, ready_at=5.0, failing_since=90.0)
+    notices = [ProviderEvent(EventKind.PREEMPTION_NOTICE, r.id, 100.0, deadline=220.0)
+               for r in (serving, starting, leaving, failing)]
+    out = fold([serving, starting, leaving, failing], instances={}, events=notices, probes={},
+               now=100.0, timings=T)
+    serves = {rid: r.serves_through_notice(100.0, grace_s=30.0) for rid, r in out.changed.items()}
+    assert serves == {serving.id: True, starting.id: False, leaving.id: False, failing.id: False}
+    assert out.changed[serving.id].serves_through_notice(189.0, grace_s=30.0)
+    assert not out.changed[serving.id].serves_through_notice(190.0, grace_s=30.0)
+
+
 def test_exit_under_notice_is_a_preemption_and_exit_after_scale_down_a_termination() -> None:
     noticed = row(1, S.DRAINING, notice_deadline=50.0)
     scaled_down = row(2, S.DRAINING, reason="spot above target")
@@ -93,3 +108,16 @@ def test_late_news_about_an_ended_replica_is_ignored() -> None:
     news = ProviderEvent(EventKind.PREEMPTED, r.id, 5.0)
     out = fold([r], instances={}, events=[news], probes={r.id: False}, now=5.0, timings=T)
     assert out.changed == {} and out.zone_events == [] and out.timeline == []
+
+
+def test_a_failing_probe_ends_serving_through_a_notice() -> None:
+    r = row(1, S.READY, ready_at=5.0)
+    notice = ProviderEvent(EventKind.PREEMPTION_NOTICE, r.id, 100.0, deadline=220.0)
+    noticed = fold([r], instances={}, events=[notice], probes={}, now=100.0, timings=T)
+    serving = noticed.changed[r.id]
+    passing = fold([serving], instances={}, events=[], probes={r.id: True}, now=101.0, timings=T)
+    assert passing.changed == {}  # still serving
+    failing = fold([serving], instances={}, events=[], probes={r.id: False}, now=102.0, timings=T)
+    hung = failing.changed[r.id]
+    assert hung.status is S.DRAINING and hung.failing_since == 102.0
+    assert not hung.serves_through_notice(102.0, grace_s=30.0)

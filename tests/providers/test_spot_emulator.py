@@ -32,13 +32,14 @@ def trace(a: list[int], b: list[int]) -> Trace:
 
 
 def emulated(tmp_path: Path, tr: Trace, *, epoch: float, notice_s: float = 0.5, seed: int = 0,
-             time_scale: float = 60.0) -> tuple[EmulatedSpotProvider, Wakeup]:
+             time_scale: float = 60.0, notices_file: Path | None = None,
+             ) -> tuple[EmulatedSpotProvider, Wakeup]:
     wakeup = Wakeup()
     local = LocalProvider(tag=f"emu-{tmp_path.name}", run="exec sleep 60", env=dict(os.environ),
                           log_dir=tmp_path / "logs", zones=(), wakeup=wakeup)
     clock = TraceClock(epoch_unix=epoch, start_s=0.0, time_scale=time_scale)
     return EmulatedSpotProvider(local, table=CapacityTable(tr), clock=clock, notice_s=notice_s,
-                                seed=seed, wakeup=wakeup), wakeup
+                                seed=seed, wakeup=wakeup, notices_file=notices_file), wakeup
 
 
 def test_prices_come_from_the_trace_or_three_times_spot() -> None:
@@ -104,6 +105,34 @@ async def test_victims_are_the_same_after_a_restart(tmp_path: Path) -> None:
             emu.inner.kill(inst.handle)
         await emu.close()
     assert len(chosen[0]) == 2 and chosen[0] == chosen[1]
+
+
+async def test_a_restart_keeps_the_notices_given(tmp_path: Path) -> None:
+    """A controller restarted during a notice: its emulator kills the replica already noticed,
+    at the same deadline, and notices no other one."""
+    notices = tmp_path / "notices.json"
+    epoch = time.time() - 90.0  # tick 1, where zone a holds only one replica
+    tr = trace([3, 1, 1, 1], [3] * 4)
+    first, _ = emulated(tmp_path, tr, epoch=time.time(), notice_s=300.0, notices_file=notices)
+    await first.inner.start()
+    started = [await first.launch(LaunchRequest(ReplicaId(i), A, True)) for i in (1, 2, 3)]
+    try:
+        first.clock = TraceClock(epoch, 0.0, 60.0)
+        first.enforce(time.time())
+        noticed = {e.replica: e.deadline for e in first.poll_events()
+                   if e.kind is EventKind.PREEMPTION_NOTICE}
+        assert len(noticed) == 2
+        await first.close()
+        second, _ = emulated(tmp_path, tr, epoch=epoch, notice_s=300.0, notices_file=notices)
+        await second.inner.start()
+        assert len(await second.instances()) == 3  # adopted, all still running
+        second.enforce(time.time())
+        assert [e for e in second.poll_events() if e.kind is EventKind.PREEMPTION_NOTICE] == []
+        assert dict(second._noticed) == noticed  # same replicas, same deadlines
+        await second.close()
+    finally:
+        for inst in started:
+            first.inner.kill(inst.handle)
 
 
 def test_trace_time_continues_across_restarts(tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ Rules (`judge`, pure), with the spec's timings:
 - ready: one failing probe makes it not_ready (the gateway stops routing to it).
 - not_ready: a passing probe makes it ready again; failing for `failure_threshold_s` since the
   first failure of the streak fails it (the controller replaces it).
+- draining under a preemption notice while it still serves (`serves_through_notice`): one
+  failing probe marks it failing, which ends its serving: it drains at once.
 
 `HttpProber` probes each replica every `period_s` with a `timeout_s` budget, in background
 tasks, so one hanging replica never stalls a tick: a tick collects the results that arrived
@@ -36,6 +38,10 @@ PROBED = frozenset({S.STARTING, S.READY, S.NOT_READY})
 def judge(record: ReplicaRecord, ok: bool, now: float, timings: ProbeTimings) -> ReplicaRecord:
     """The record after one probe result (unchanged for states that are not probed)."""
     status = record.status
+    if status is S.DRAINING and record.notice_deadline is not None:  # serving through it
+        if ok or record.failing_since is not None:
+            return record
+        return replace(record, failing_since=now)
     if status not in PROBED:
         return record
     if ok:

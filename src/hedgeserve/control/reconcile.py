@@ -154,8 +154,8 @@ class Reconciler:
                     timings=self.timings)
         current = {r.id: seen.changed.get(r.id, r) for r in rows}
         # Probe what runs now, including instances that started running this very tick.
-        targets = [ProbeTarget(r.id, r.url) for r in current.values()
-                   if r.status in PROBED and r.url]
+        targets = [ProbeTarget(r.id, r.url) for r in current.values() if r.url and (
+            r.status in PROBED or r.serves_through_notice(now, self.settings.grace_s))]
         probed = fold(list(current.values()), instances={}, events=[],
                       probes=await self.prober.results(targets), now=now, timings=self.timings)
         current.update(probed.changed)
@@ -210,7 +210,10 @@ class Reconciler:
         backoff = await self._act(launches, current, now)
         await self._push(list(current.values()), now)
         next_at = now + self.settings.tick_s
-        for candidate in (actions_next, next_change_at(self.autoscaler, self.scaler)):
+        grace = self.settings.grace_s
+        drains = [r.notice_deadline - grace for r in current.values()
+                  if r.notice_deadline is not None and r.serves_through_notice(now, grace)]
+        for candidate in (actions_next, next_change_at(self.autoscaler, self.scaler), *drains):
             if candidate is not None and candidate > now:
                 next_at = min(next_at, candidate)
         if backoff:

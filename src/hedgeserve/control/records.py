@@ -16,6 +16,8 @@ from hedgeserve.control.provider import InstanceHandle
 from hedgeserve.core.replicas import ReplicaId
 from hedgeserve.core.zones import ZoneId
 
+NOTICE_REASON = "preemption notice"  # the reason of a replica moved to draining by a notice
+
 
 @dataclass(frozen=True, slots=True)
 class ReplicaRecord:
@@ -42,10 +44,12 @@ class ReplicaRecord:
     def serves_through_notice(self, now: float, grace_s: float) -> bool:
         """Under a preemption notice the instance is still there: a replica that was serving
         (ready, probes passing) keeps taking requests until `grace_s` before its kill — its
-        replacement is already starting — then drains. One still starting is never routed."""
+        replacement is already starting — then drains. One still starting, or already leaving
+        for a scale-down when the notice came, is never routed again."""
         return (
             self.status is ReplicaStatus.DRAINING
             and self.notice_deadline is not None
+            and self.reason == NOTICE_REASON
             and self.ready_at is not None
             and self.failing_since is None
             and now < self.notice_deadline - grace_s

@@ -76,6 +76,11 @@ class ServiceDir:
         return self.root / "emulator.json"
 
     @property
+    def emulator_notices_file(self) -> Path:
+        """Preemption notices the spot emulator has given (replica -> kill deadline)."""
+        return self.root / "emulator-notices.json"
+
+    @property
     def logs(self) -> Path:
         return self.root / "logs"
 

@@ -25,7 +25,13 @@ from hedgeserve.control.lifecycle import ReplicaStatus
 from hedgeserve.control.probe import judge
 from hedgeserve.control.provider import EventKind as ProviderEventKind
 from hedgeserve.control.provider import InstanceState, InstanceStatus, ProviderEvent
-from hedgeserve.control.records import EventKind, EventRecord, ReplicaRecord, replica_event
+from hedgeserve.control.records import (
+    NOTICE_REASON,
+    EventKind,
+    EventRecord,
+    ReplicaRecord,
+    replica_event,
+)
 from hedgeserve.core.replicas import ReplicaId, ZoneEvent, ZoneSignal
 from hedgeserve.spec.probe import ProbeTimings
 
@@ -77,7 +83,7 @@ class _Fold:
             if r.status is S.DRAINING:  # leaving anyway (scale-down); the zone news still counts
                 new = replace(r, notice_deadline=deadline)
             else:
-                new = r.moved_to(S.DRAINING, notice_deadline=deadline, reason="preemption notice")
+                new = r.moved_to(S.DRAINING, notice_deadline=deadline, reason=NOTICE_REASON)
             self._set(new, EventKind.NOTICE, f"will be preempted in {deadline - self.now:.1f} s")
             self._zone(new, ZoneSignal.PREEMPTED)
         elif kind is ProviderEventKind.PREEMPTED:

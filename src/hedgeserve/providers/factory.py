@@ -114,9 +114,11 @@ def build_provider(
     if emu is None or zones.trace is None:
         return local
     clock = _trace_clock(folder, spec, fresh=fresh)
+    if fresh:  # a new run: notices of an earlier one are void
+        folder.emulator_notices_file.unlink(missing_ok=True)
     return EmulatedSpotProvider(
         local, table=CapacityTable(zones.trace), clock=clock, notice_s=emu.notice_seconds,
-        seed=emu.seed, wakeup=wakeup,
+        seed=emu.seed, wakeup=wakeup, notices_file=folder.emulator_notices_file,
     )  # fmt: skip
 
 

@@ -14,6 +14,8 @@ does (docs/live.md):
   controller decides when it drains); at the deadline (`notice_seconds` later) the replica's
   group is SIGKILLed and PREEMPTED is sent. A noticed replica that exits before the deadline
   (the controller stopped it) is reported preempted too.
+- notices given are kept in `notices_file`, so a restarted controller's emulator kills the
+  same replica at the same deadline instead of drawing another victim;
 - prices: the trace's spot price at the current tick (1.0 when it has none) and its on-demand
   list price (else 3x the zone's mean spot price, the SkyServe paper's k).
 """
@@ -21,11 +23,14 @@ does (docs/live.md):
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from hedgeserve.control.clock import Wakeup
 from hedgeserve.control.provider import (
@@ -96,6 +101,7 @@ class EmulatedSpotProvider:
         seed: int,
         wakeup: Wakeup,
         now: Callable[[], float] = time.time,
+        notices_file: Path | None = None,
     ) -> None:
         self.inner = inner
         self.table = table
@@ -107,7 +113,8 @@ class EmulatedSpotProvider:
         self._zone_index = {z: i for i, z in enumerate(table.zones)}
         self._spot: dict[ReplicaId, LocalHandle] = {}  # live spot instances we know of
         self._handles: dict[ReplicaId, InstanceHandle] = {}
-        self._noticed: dict[ReplicaId, float] = {}  # replica -> kill deadline (wall)
+        self._notices_file = notices_file
+        self._noticed: dict[ReplicaId, float] = self._load_notices()  # replica -> deadline (wall)
         self._events: list[ProviderEvent] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -127,7 +134,8 @@ class EmulatedSpotProvider:
             if zone is None:
                 raise CapacityUnavailable(request.zone, "not a zone of the emulated trace")
             capacity = self.table.capacity(zone, self._tick())
-            held = sum(1 for h in self._spot.values() if h.zone == request.zone)
+            held = sum(1 for r, h in self._spot.items()
+                       if h.zone == request.zone and r not in self._noticed)
             if held >= capacity:
                 raise CapacityUnavailable(
                     request.zone, f"no spot capacity (trace: {capacity}, held: {held})")
@@ -196,6 +204,7 @@ class EmulatedSpotProvider:
     def _notice(self, rid: ReplicaId, now: float) -> None:
         deadline = now + self.notice_s
         self._noticed[rid] = deadline
+        self._save_notices()
         log.info("replica %s: preemption notice, killed at +%.1f s", rid, self.notice_s)
         self._events.append(ProviderEvent(EventKind.PREEMPTION_NOTICE, rid, now, deadline=deadline))
         if self.notice_s <= 0:
@@ -231,6 +240,23 @@ class EmulatedSpotProvider:
         self._forget(rid)
 
     def _forget(self, rid: ReplicaId) -> None:
-        self._noticed.pop(rid, None)
+        if self._noticed.pop(rid, None) is not None:
+            self._save_notices()
         self._spot.pop(rid, None)
         self._handles.pop(rid, None)
+
+    def _load_notices(self) -> dict[ReplicaId, float]:
+        if self._notices_file is None:
+            return {}
+        try:
+            data = json.loads(self._notices_file.read_text())
+            return {ReplicaId(int(rid)): float(deadline) for rid, deadline in data.items()}
+        except (OSError, ValueError, AttributeError, TypeError):
+            return {}  # none given yet, or unreadable: the replay goes on from the trace
+
+    def _save_notices(self) -> None:
+        if self._notices_file is None:
+            return
+        tmp = self._notices_file.with_name(self._notices_file.name + ".tmp")
+        tmp.write_text(json.dumps({str(rid): d for rid, d in sorted(self._noticed.items())}))
+        os.replace(tmp, self._notices_file)

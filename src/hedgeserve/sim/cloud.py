@@ -6,10 +6,10 @@ Model (documented in docs/simulator.md):
   instance at once and becomes ready after `cold_start_s`. On-demand launches always succeed.
 - When a zone's capacity drops below the spot instances held there, randomly chosen ones
   (seeded) are preempted at that instant — launching ones included, they hold instances too.
-  With a preemption notice (`notice_s` > 0) they are *noticed* at that instant instead: they
-  no longer count against the zone's capacity and the policy no longer sees them, but they
-  keep their instance (and cost) until the cloud kills them `notice_s` later, like the live
-  spot emulator does.
+  With a preemption notice (`notice_s` > 0) ready ones are *noticed* at that instant instead:
+  they no longer count against the zone's capacity and the policy no longer sees them, but
+  they keep their instance (and cost) until the cloud kills them `notice_s` later, as with the
+  live spot emulator; ones still in their cold start end at once (the controller stops them).
 - A replica costs its zone's price from the moment it holds an instance until it is preempted
   or terminated; a terminated ready replica drains first (the serving model says until when).
 """
@@ -156,7 +156,8 @@ class SimCloud:
         victims = self.rng.sample(holders, excess)
         for replica in victims:
             self.preemptions += 1
-            if self.notice_s > 0:
+            # one still in its cold start has nothing to serve: the controller stops it at once
+            if self.notice_s > 0 and replica.state is ReplicaState.READY:
                 self._notice(now, replica)
             else:
                 self._end(now, replica, ReplicaState.PREEMPTED, now)
