@@ -102,3 +102,20 @@ def test_requests_finish_on_a_noticed_replica_instead_of_being_retried() -> None
     without, with_notice = _run(0.0, requests=400), _run(120.0, requests=400)
     assert without.result.retries > 0  # requests running at the kill moved elsewhere
     assert with_notice.result.retries == 0  # 5 s requests all end within the 30 s drain
+
+
+def test_a_replica_noticed_in_its_cold_start_ends_at_once() -> None:
+    # Zone 0 loses its capacity 60 s after the first launches, before any replica is ready.
+    capacity = np.full((3, 24), 4, dtype=np.int64)
+    capacity[0, 1:] = 0
+    trace = Trace(name="early-drop", zones=tuple(ZoneId(f"test/r{i}/z{i}") for i in range(3)),
+                  gap_s=60.0, capacity=capacity)
+    prices = PriceBook(gap_s=60.0, spot=np.ones((3, 24)), on_demand=[3.0] * 3)
+    config = RunConfig(target=3, cold_start_s=120.0, notice_s=120.0)
+    outcome = simulate_run(
+        SpotHedge(extra=1), window=trace, prices=prices,
+        workload=Workload(arrival_s=np.zeros(0), service_s=np.zeros(0)), config=config,
+        seed=0, horizon_s=24 * 60.0,
+    )  # fmt: skip
+    assert _events(outcome, "notice") == []
+    assert [t for t, _ in _events(outcome, "preempted")] == [60.0, 60.0]
