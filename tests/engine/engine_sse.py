@@ -21,6 +21,8 @@ async def read_events(response: aiohttp.ClientResponse) -> list[Event]:
     events, lines = [], []
     async for raw in response.content:
         line = raw.decode().rstrip("\r\n")
+        if line.startswith(":"):
+            continue  # an SSE comment: llama_cpp.server sends ": ping" when a stream is slow
         if line:
             lines.append(line)
             continue
