@@ -26,6 +26,8 @@ async def read_events(response: aiohttp.ClientResponse) -> list[Event]:
         if line:
             lines.append(line)
             continue
+        if not lines:
+            continue  # the blank line that ends a comment-only block
         assert len(lines) == 1 and lines[0].startswith("data: "), lines
         payload = lines[0].removeprefix("data: ")
         events.append(Event(time.perf_counter(),
