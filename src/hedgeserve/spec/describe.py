@@ -25,7 +25,8 @@ def describe_spec(spec: ServiceSpec) -> tuple[Row, ...]:
         ("readiness", _probe(spec)),
         ("load balancing", spec.service.load_balancing_policy.value),
         ("gateway", _gateway(spec)),
-        ("controller", f"tick every {_s(spec.controller.tick_seconds)}"),
+        ("controller", f"tick every {_s(spec.controller.tick_seconds)}, "
+         f"drain grace {_s(spec.controller.grace_seconds)}"),
     ]
     if spec.envs or spec.secrets:
         names = [*spec.envs, *(f"{k} (secret)" for k in spec.secrets)]
