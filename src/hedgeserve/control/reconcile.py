@@ -210,9 +210,7 @@ class Reconciler:
         backoff = await self._act(launches, current, now)
         await self._push(list(current.values()), now)
         next_at = now + self.settings.tick_s
-        grace = self.settings.grace_s
-        drains = [r.notice_deadline - grace for r in current.values()
-                  if r.notice_deadline is not None and r.serves_through_notice(now, grace)]
+        drains = [r.notice_drain_at(self.settings.grace_s) for r in current.values()]
         for candidate in (actions_next, next_change_at(self.autoscaler, self.scaler), *drains):
             if candidate is not None and candidate > now:
                 next_at = min(next_at, candidate)

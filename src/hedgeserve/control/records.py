@@ -13,6 +13,7 @@ from typing import Any
 
 from hedgeserve.control.lifecycle import LIVE, ReplicaStatus, moved
 from hedgeserve.control.provider import InstanceHandle
+from hedgeserve.core.notice import notice_drain_at
 from hedgeserve.core.replicas import ReplicaId
 from hedgeserve.core.zones import ZoneId
 
@@ -41,19 +42,24 @@ class ReplicaRecord:
     def is_live(self) -> bool:
         return self.status in LIVE
 
-    def serves_through_notice(self, now: float, grace_s: float) -> bool:
-        """Under a preemption notice the instance is still there: a replica that was serving
-        (ready, probes passing) keeps taking requests until `grace_s` before its kill — its
-        replacement is already starting — then drains. One still starting, or already leaving
-        for a scale-down when the notice came, is never routed again."""
-        return (
+    def notice_drain_at(self, grace_s: float) -> float | None:
+        """When a replica serving through a preemption notice stops taking requests
+        (`core.notice`); None for every other replica. Only one that was serving (ready,
+        probes passing) when the notice came serves through it: one still starting, or already
+        leaving for a scale-down, is never routed again."""
+        if (
             self.status is ReplicaStatus.DRAINING
             and self.notice_deadline is not None
             and self.reason == NOTICE_REASON
             and self.ready_at is not None
             and self.failing_since is None
-            and now < self.notice_deadline - grace_s
-        )
+        ):
+            return notice_drain_at(self.notice_deadline, grace_s)
+        return None
+
+    def serves_through_notice(self, now: float, grace_s: float) -> bool:
+        drain_at = self.notice_drain_at(grace_s)
+        return drain_at is not None and now < drain_at
 
     def moved_to(self, status: ReplicaStatus, **changes: Any) -> ReplicaRecord:
         """This record in `status` (checked against the lifecycle table), with other changes."""

@@ -22,6 +22,7 @@ from hedgeserve.core.autoscale import (
     initial_autoscaler_state,
 )
 from hedgeserve.core.decisions import Launch, Observation, Policy
+from hedgeserve.core.notice import notice_drain_at
 from hedgeserve.core.replicas import ReplicaId, ReplicaState, ZoneEvent, ZoneSignal
 from hedgeserve.sim.cloud import LogRow, SimCloud, SimReplica
 from hedgeserve.sim.event_queue import EventQueue, Kind
@@ -202,7 +203,7 @@ class _Run:
         it), and the replica serves on until `notice_drain_s` before its kill."""
         self._zone_event(replica, ZoneSignal.PREEMPTED, now)
         assert replica.kill_at is not None
-        drain_at = replica.kill_at - self.config.notice_drain_s
+        drain_at = notice_drain_at(replica.kill_at, self.config.notice_drain_s)
         if drain_at <= now:
             self._drain_noticed(replica, now)
         else:
