@@ -23,7 +23,7 @@ from hedgeserve.control.provider import (
 )
 from hedgeserve.control.provider import EventKind as ProviderEventKind
 from hedgeserve.control.reconcile import LoopSettings, Reconciler
-from hedgeserve.control.records import EventKind, ServiceRecord, ServiceStatus
+from hedgeserve.control.records import EventKind, ReplicaRecord, ServiceRecord, ServiceStatus
 from hedgeserve.control.store import Store
 from hedgeserve.core.autoscale import AutoscalerConfig
 from hedgeserve.core.spothedge import SpotHedge
@@ -235,63 +235,63 @@ async def test_a_failed_commit_keeps_the_polled_preemption_notice(tmp_path: Path
     assert any(e.kind is EventKind.NOTICE and e.replica == spot.id for e in r.store.events())
 
 
-async def test_a_noticed_replica_serves_until_grace_before_its_kill(tmp_path: Path) -> None:
-    # AWS gives 120 s of notice; with a 30 s grace the replica keeps taking requests for 90 s
-    # while its replacement starts, then drains with the 30 s left.
+async def notice_served_spot(
+    tmp_path: Path, *, serving: bool, notice_s: float
+) -> tuple[Reconciler, FakeProvider, FakeGateway, ReplicaRecord, float]:
+    """One spot replica (target 1), ready and alone if `serving`, else still starting, gets a
+    preemption notice of `notice_s`; returns the loop, its fakes, the replica and the notice
+    time. The next tick reads the notice."""
     provider, prober, gateway = FakeProvider(), FakeProber(), FakeGateway()
     r = make(tmp_path, provider, prober, target=1, gateway=gateway)
     await r.tick()
-    prober.ready = {int(q.replica) for q in provider.launched}
-    await r.tick()
-    await r.tick()  # the on-demand fallback is released
+    if serving:
+        prober.ready = {int(q.replica) for q in provider.launched}
+        await r.tick()
+        await r.tick()  # the on-demand fallback is released
     (spot,) = [row for row in r.store.live_replicas() if row.is_spot]
+    now = r.clock.now()
+    provider.events.append(ProviderEvent(ProviderEventKind.PREEMPTION_NOTICE, spot.id, now,
+                                         deadline=now + notice_s))
+    return r, provider, gateway, spot, now
+
+
+def routed(gateway: FakeGateway, replica: ReplicaRecord) -> bool:
+    """Whether the last replica set pushed to the gateway takes new requests for `replica`."""
+    return {g.id: not g.draining for g in gateway.pushes[-1]}[int(replica.id)]
+
+
+async def test_a_noticed_replica_serves_until_grace_before_its_kill(tmp_path: Path) -> None:
+    # AWS gives 120 s of notice; with a 30 s grace the replica keeps taking requests for 90 s
+    # while its replacement starts, then drains with the 30 s left.
+    r, provider, gateway, spot, notice_at = await notice_served_spot(
+        tmp_path, serving=True, notice_s=120)
     clock = r.clock
     assert isinstance(clock, ManualClock)
-    notice_at = clock.now()
-    provider.events.append(ProviderEvent(ProviderEventKind.PREEMPTION_NOTICE, spot.id, notice_at,
-                                         deadline=notice_at + 120))
     launched_before = len(provider.launched)
-
-    def routed() -> dict[int, bool]:  # replica -> takes new requests, as last pushed
-        return {g.id: not g.draining for g in gateway.pushes[-1]}
-
     await r.tick()
     assert len(provider.launched) == launched_before + 2  # replacement + on-demand fallback
-    assert routed()[int(spot.id)] is True
+    assert routed(gateway, spot) is True
     assert spot.id not in provider.terminated
     clock.t = notice_at + 89
     await r.tick()
-    assert routed()[int(spot.id)] is True and spot.id not in provider.terminated
+    assert routed(gateway, spot) is True and spot.id not in provider.terminated
     clock.t = notice_at + 91
     await r.tick()
-    assert routed()[int(spot.id)] is False
+    assert routed(gateway, spot) is False
     assert spot.id in provider.terminated
 
 
 async def test_a_notice_shorter_than_the_grace_drains_at_once(tmp_path: Path) -> None:
-    provider, prober, gateway = FakeProvider(), FakeProber(), FakeGateway()
-    r = make(tmp_path, provider, prober, target=1, gateway=gateway)
+    # GCP's 30 s would do the same
+    r, provider, gateway, spot, _ = await notice_served_spot(tmp_path, serving=True, notice_s=20)
     await r.tick()
-    prober.ready = {int(q.replica) for q in provider.launched}
-    await r.tick()
-    await r.tick()
-    (spot,) = [row for row in r.store.live_replicas() if row.is_spot]
-    now = r.clock.now()
-    provider.events.append(ProviderEvent(ProviderEventKind.PREEMPTION_NOTICE, spot.id, now,
-                                         deadline=now + 20))  # GCP's 30 s would do the same
-    await r.tick()
-    assert {g.id: g.draining for g in gateway.pushes[-1]}[int(spot.id)] is True
+    assert routed(gateway, spot) is False
     assert spot.id in provider.terminated
 
 
 async def test_a_replica_noticed_while_starting_is_never_routed(tmp_path: Path) -> None:
-    provider, prober, gateway = FakeProvider(), FakeProber(), FakeGateway()
-    r = make(tmp_path, provider, prober, target=1, gateway=gateway)
-    await r.tick()  # launched; not ready yet
-    (spot,) = [row for row in r.store.live_replicas() if row.is_spot]
-    now = r.clock.now()
-    provider.events.append(ProviderEvent(ProviderEventKind.PREEMPTION_NOTICE, spot.id, now,
-                                         deadline=now + 120))
+    r, provider, gateway, spot, now = await notice_served_spot(
+        tmp_path, serving=False, notice_s=120)
     await r.tick()
     row = r.store.replica(spot.id)
     assert row is not None and row.status is S.DRAINING

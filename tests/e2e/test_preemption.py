@@ -47,22 +47,27 @@ def first(events: list, kind: EventKind, *, after: float = 0.0, zone: str | None
     return None
 
 
+def up_with_zone_a_dropping(tmp_path: Path, **spec: float) -> str:
+    """`hedge up` the docstring's service; returns its endpoint once the spot replicas in
+    zone-a and zone-b are ready (ready may first mean "the on-demand fallback is ready")."""
+    n = 40
+    trace = write_trace(tmp_path / "trace.csv", {A: [1] * 3 + [0] * (n - 3), B: [1] * n,
+                                                 C: [1] * n})
+    path = write_spec(tmp_path / "svc.yaml", trace=trace, zones=["zone-a", "zone-b", "zone-c"],
+                      time_scale=12.0, **spec)
+    hedge("up", str(path), "--name", "svc", "--detach", "--timeout", "60")
+    doc = wait_for(lambda: (d := status("svc"))["status"] == "ready" and sorted(
+        r["zone"] for r in d["replicas"] if r["spot"] and r["state"] == "ready") == [A, B] and d,
+        timeout=20, what="spot replicas ready in zone-a and zone-b")
+    return str(doc["endpoint"])
+
+
 @pytest.mark.timeout(120)
 def test_zone_preemption_replaces_spot_and_falls_back_on_demand(
     hedge_home: Path, tmp_path: Path
 ) -> None:
-    n = 40
-    trace = write_trace(tmp_path / "trace.csv", {A: [1] * 3 + [0] * (n - 3), B: [1] * n,
-                                                 C: [1] * n})
-    spec = write_spec(tmp_path / "svc.yaml", trace=trace, zones=["zone-a", "zone-b", "zone-c"],
-                      time_scale=12.0)
-    hedge("up", str(spec), "--name", "svc", "--detach", "--timeout", "60")
-    # Ready may first mean "the on-demand fallback is ready"; wait for the spot replicas.
-    doc = wait_for(lambda: (d := status("svc"))["status"] == "ready" and sorted(
-        r["zone"] for r in d["replicas"] if r["spot"] and r["state"] == "ready") == [A, B] and d,
-        timeout=20, what="spot replicas ready in zone-a and zone-b")
-
-    with RequestLoop(doc["endpoint"]) as load:
+    endpoint = up_with_zone_a_dropping(tmp_path)
+    with RequestLoop(endpoint) as load:
         notice = wait_for(lambda: first(timeline("svc"), EventKind.NOTICE, zone=A),
                           timeout=60, what="a preemption notice in zone-a")
 
@@ -106,16 +111,8 @@ def test_a_noticed_replica_serves_until_grace_before_its_kill(
 ) -> None:
     # An AWS-like notice, scaled down: 6 s of notice, 1.5 s of grace. The zone-a replica must
     # keep getting requests for ~4.5 s after its notice while its replacement starts.
-    n = 40
-    trace = write_trace(tmp_path / "trace.csv", {A: [1] * 3 + [0] * (n - 3), B: [1] * n,
-                                                 C: [1] * n})
-    spec = write_spec(tmp_path / "svc.yaml", trace=trace, zones=["zone-a", "zone-b", "zone-c"],
-                      time_scale=12.0, notice_s=6.0, grace_s=1.5)
-    hedge("up", str(spec), "--name", "svc", "--detach", "--timeout", "60")
-    doc = wait_for(lambda: (d := status("svc"))["status"] == "ready" and sorted(
-        r["zone"] for r in d["replicas"] if r["spot"] and r["state"] == "ready") == [A, B] and d,
-        timeout=20, what="spot replicas ready in zone-a and zone-b")
-    with RequestLoop(doc["endpoint"]) as load:
+    endpoint = up_with_zone_a_dropping(tmp_path, notice_s=6.0, grace_s=1.5)
+    with RequestLoop(endpoint) as load:
         notice = wait_for(lambda: first(timeline("svc"), EventKind.NOTICE, zone=A),
                           timeout=60, what="a preemption notice in zone-a")
         assert notice.replica is not None

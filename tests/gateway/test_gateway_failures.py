@@ -8,10 +8,10 @@ import asyncio
 import aiohttp
 import pytest
 from gateway_fake_replica import FakeReplica, dead_url
+from sse_recorder import Recorder
 
 from hedgeserve.gateway.failures import Cause
 from hedgeserve.gateway.replica_spec import ReplicaSpec
-from hedgeserve.gateway.sse import SseEvent
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -99,18 +99,6 @@ async def test_no_retry_once_bytes_reached_the_client(replicas, gateway, client)
     # The failover seam saw exactly the delivered token events, then an unclean end.
     (tap,) = taps
     assert [e.id for e in tap.events] == [b"0", b"1", b"2"] and tap.ended == [False]
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[SseEvent] = []
-        self.ended: list[bool] = []
-
-    def on_event(self, event: SseEvent) -> None:
-        self.events.append(event)
-
-    def on_end(self, *, complete: bool) -> None:
-        self.ended.append(complete)
 
 
 async def test_first_byte_timeout_is_504_and_never_resent(replicas, gateway, client) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+from sse_recorder import Recorder
 
 from hedgeserve.gateway.sse import SseEvent, SseParser, SseWatch
 
@@ -59,18 +60,6 @@ def test_incomplete_event_is_held_back() -> None:
     assert parser.feed(b"data: partial") == []
     assert parser.feed(b" more\n") == []
     assert parser.feed(b"\n") == [SseEvent(b"partial more")]
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[SseEvent] = []
-        self.ended: list[bool] = []
-
-    def on_event(self, event: SseEvent) -> None:
-        self.events.append(event)
-
-    def on_end(self, *, complete: bool) -> None:
-        self.ended.append(complete)
 
 
 def test_watch_counts_events_and_sees_done_and_feeds_the_tap() -> None:
