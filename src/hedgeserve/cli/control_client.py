@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hedgeserve.control.process_identity import ProcessIdentity
-from hedgeserve.control.state_dir import ServiceDir
+from hedgeserve.control.state_dir import ServiceDir, read_json
 from hedgeserve.control.status import status_document
 from hedgeserve.control.store import Store
 from hedgeserve.errors import InputError
@@ -37,7 +37,7 @@ class RunningController:
 
 
 def running_controller(folder: ServiceDir) -> RunningController | None:
-    data = folder.read_json(folder.control_file)
+    data = read_json(folder.control_file)
     if data is None:
         return None
     pid, port, started = data.get("pid"), data.get("port"), data.get("started")

@@ -38,7 +38,7 @@ from hedgeserve.control.records import (
     ServiceRecord,
     ServiceStatus,
 )
-from hedgeserve.control.state_dir import ServiceDir, write_json
+from hedgeserve.control.state_dir import ServiceDir, read_json, write_json
 from hedgeserve.control.status import status_document
 from hedgeserve.control.store import Store, StoreBusy
 from hedgeserve.control.teardown import TeardownReport, tear_down
@@ -55,7 +55,7 @@ GATEWAY_CHECK_S = 2.0
 def load_launch_spec(folder: ServiceDir) -> ServiceSpec:
     """The spec `hedge up` copied into the folder, with relative paths resolved as in its
     original place."""
-    launch = folder.read_json(folder.launch_file) or {}
+    launch = read_json(folder.launch_file) or {}
     spec_dir = Path(str(launch.get("spec_dir", folder.root)))
     source = str(launch.get("spec_path", folder.spec_copy))
     return parse_spec(folder.spec_copy.read_text(), source=source, base_dir=spec_dir)
@@ -88,7 +88,7 @@ class _Controller:
     async def run(self) -> int:
         folder, store = self.folder, self.store
         spec = load_launch_spec(folder)
-        launch = folder.read_json(folder.launch_file) or {}
+        launch = read_json(folder.launch_file) or {}
         previous = store.service()
         fresh = previous is None or previous.status in (ServiceStatus.DOWN, ServiceStatus.FAILED)
         now = time.time()

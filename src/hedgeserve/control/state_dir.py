@@ -124,12 +124,14 @@ class ServiceDir:
             write_private(path, secrets.token_urlsafe(32) + "\n")
         return path.read_text().strip()
 
-    def read_json(self, path: Path) -> dict[str, object] | None:
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
+
+def read_json(path: Path) -> dict[str, object] | None:
+    """The JSON object in `path`; None if it is missing, unreadable or not an object."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def write_private(path: Path, text: str) -> None:

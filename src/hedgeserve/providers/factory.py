@@ -22,7 +22,7 @@ from pathlib import Path
 
 from hedgeserve.control.clock import Wakeup
 from hedgeserve.control.provider import Provider
-from hedgeserve.control.state_dir import ServiceDir, write_json
+from hedgeserve.control.state_dir import ServiceDir, read_json, write_json
 from hedgeserve.core.zones import ZoneOffer
 from hedgeserve.errors import InputError
 from hedgeserve.providers.local import LocalProvider
@@ -128,7 +128,7 @@ def _trace_clock(folder: ServiceDir, spec: ServiceSpec, *, fresh: bool) -> Trace
         raise ValueError("no spot emulation in this spec")
     wanted = {"trace": emu.trace, "start_s": emu.start_hour * 3600.0,
               "time_scale": emu.time_scale}
-    stored = folder.read_json(folder.emulator_file)
+    stored = read_json(folder.emulator_file)
     if not fresh and stored is not None and all(stored.get(k) == v for k, v in wanted.items()):
         epoch = stored.get("epoch_unix")
         if isinstance(epoch, int | float):

@@ -23,9 +23,7 @@ does (docs/live.md):
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -43,6 +41,7 @@ from hedgeserve.control.provider import (
     LaunchRequest,
     ProviderEvent,
 )
+from hedgeserve.control.state_dir import read_json, write_json
 from hedgeserve.core.replicas import ReplicaId
 from hedgeserve.core.zones import ZoneOffer
 from hedgeserve.providers.local import LocalHandle, LocalProvider
@@ -246,17 +245,13 @@ class EmulatedSpotProvider:
         self._handles.pop(rid, None)
 
     def _load_notices(self) -> dict[ReplicaId, float]:
-        if self._notices_file is None:
-            return {}
-        try:
-            data = json.loads(self._notices_file.read_text())
-            return {ReplicaId(int(rid)): float(deadline) for rid, deadline in data.items()}
-        except (OSError, ValueError, AttributeError, TypeError):
-            return {}  # none given yet, or unreadable: the replay goes on from the trace
+        data = read_json(self._notices_file) if self._notices_file is not None else None
+        return {  # none, or unreadable: the replay goes on from the trace
+            ReplicaId(int(rid)): float(deadline)
+            for rid, deadline in (data or {}).items()
+            if rid.isdigit() and isinstance(deadline, int | float)
+        }
 
     def _save_notices(self) -> None:
-        if self._notices_file is None:
-            return
-        tmp = self._notices_file.with_name(self._notices_file.name + ".tmp")
-        tmp.write_text(json.dumps({str(rid): d for rid, d in sorted(self._noticed.items())}))
-        os.replace(tmp, self._notices_file)
+        if self._notices_file is not None:
+            write_json(self._notices_file, {str(r): d for r, d in sorted(self._noticed.items())})
