@@ -14,7 +14,6 @@ A PUT applies atomically (`ReplicaSet.apply`); in-flight requests are not distur
 from __future__ import annotations
 
 import json
-import logging
 
 from aiohttp import hdrs, web
 from prometheus_client import CollectorRegistry
@@ -22,11 +21,9 @@ from prometheus_client import CollectorRegistry
 from hedgeserve.errors import InputError
 from hedgeserve.gateway.auth import BearerKeys
 from hedgeserve.gateway.metrics import CONTENT_TYPE, render_metrics, stats_document
-from hedgeserve.gateway.replica_set import ReplicaSet
+from hedgeserve.gateway.replica_set import ReplicaSet, replace_set
 from hedgeserve.gateway.replica_spec import parse_replica_set
 from hedgeserve.gateway.stats import GatewayStats
-
-log = logging.getLogger("hedgeserve.gateway")
 
 
 def _json(data: object, status: int = 200) -> web.Response:
@@ -62,10 +59,7 @@ def build_admin_app(
             return _error(400, f"body is not JSON: {err}")
         except InputError as err:
             return _error(400, err.one_line())
-        change = replicas.apply(specs)
-        if change:
-            stats.replica_set_updates_total += 1
-            log.info("replica set pushed: %s", change)
+        replace_set(replicas, specs, stats=stats, how="pushed")
         return _json(replica_state())
 
     async def get_replicas(request: web.Request) -> web.Response:

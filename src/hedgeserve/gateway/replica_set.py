@@ -16,12 +16,16 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from hedgeserve.gateway.replica_spec import ReplicaKey, ReplicaSpec
 from hedgeserve.gateway.routing import RoutingPolicy
+from hedgeserve.gateway.stats import GatewayStats
+
+log = logging.getLogger("hedgeserve.gateway")
 
 
 class Replica:
@@ -181,3 +185,15 @@ class ReplicaSet:
         # Wake every waiter, then arm a fresh event for the next change.
         self._changed.set()
         self._changed = asyncio.Event()
+
+
+def replace_set(
+    replicas: ReplicaSet, specs: Iterable[ReplicaSpec], *, stats: GatewayStats, how: str
+) -> SetChange:
+    """Apply a new replica set (in process, pushed or pulled: `how`), counting and logging
+    it when it changed anything."""
+    change = replicas.apply(specs)
+    if change:
+        stats.replica_set_updates_total += 1
+        log.info("replica set %s: %s", how, change)
+    return change

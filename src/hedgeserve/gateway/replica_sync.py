@@ -21,7 +21,7 @@ import aiohttp
 
 from hedgeserve.errors import InputError
 from hedgeserve.gateway.config import GatewayConfig
-from hedgeserve.gateway.replica_set import Replica, ReplicaSet
+from hedgeserve.gateway.replica_set import Replica, ReplicaSet, replace_set
 from hedgeserve.gateway.replica_spec import parse_replica_set
 from hedgeserve.gateway.stats import GatewayStats
 
@@ -130,8 +130,5 @@ class ReplicaPuller:
         if self._failing:
             log.info("replica-set pull works again")
         self._failing = False
-        change = self._replicas.apply(specs)
-        if change:
-            self._stats.replica_set_updates_total += 1
-            log.info("replica set pulled: %s", change)
+        replace_set(self._replicas, specs, stats=self._stats, how="pulled")
         return True

@@ -36,7 +36,7 @@ from hedgeserve.gateway.admin import build_admin_app
 from hedgeserve.gateway.config import GatewayConfig
 from hedgeserve.gateway.metrics import make_registry
 from hedgeserve.gateway.proxy import Proxy
-from hedgeserve.gateway.replica_set import Replica, ReplicaSet, SetChange
+from hedgeserve.gateway.replica_set import Replica, ReplicaSet, SetChange, replace_set
 from hedgeserve.gateway.replica_spec import ReplicaSpec
 from hedgeserve.gateway.replica_sync import Prober, ReplicaPuller
 from hedgeserve.gateway.routing import make_policy
@@ -104,11 +104,7 @@ class Gateway:
 
     def set_replicas(self, specs: Iterable[ReplicaSpec]) -> SetChange:
         """Replace the replica set in process; same semantics as the admin `PUT /replicas`."""
-        change = self.replicas.apply(specs)
-        if change:
-            self.stats.replica_set_updates_total += 1
-            log.info("replica set replaced: %s", change)
-        return change
+        return replace_set(self.replicas, specs, stats=self.stats, how="replaced")
 
     async def start(self) -> None:
         cfg = self.config
