@@ -8,7 +8,6 @@ one place that joins `control` and `providers`) and runs `control.runtime.serve_
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +20,7 @@ def controller(
     log_level: Annotated[str, typer.Option(help="Python log level.")] = "INFO",
 ) -> None:
     """(internal) Run one service's controller; `hedge up` starts it."""
+    from hedgeserve.cli.log_setup import setup_logging
     from hedgeserve.control.clock import Wakeup
     from hedgeserve.control.provider import Provider
     from hedgeserve.control.runtime import serve_service
@@ -29,10 +29,7 @@ def controller(
     from hedgeserve.providers.factory import build_provider
     from hedgeserve.spec.service_spec import ServiceSpec
 
-    level = getattr(logging, log_level.upper(), None)
-    if not isinstance(level, int):
-        raise InputError(f"unknown log level {log_level!r}", where="--log-level")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(log_level)
     folder = ServiceDir(state_dir)
     if not folder.spec_copy.exists():
         raise InputError("not a service folder (no spec.yaml)", where=str(state_dir),
@@ -42,5 +39,5 @@ def controller(
                       fresh: bool) -> Provider:
         return build_provider(spec, folder, wakeup=wakeup, environ=os.environ, fresh=fresh)
 
-    code = asyncio.run(serve_service(folder, make_provider=make_provider, environ=os.environ))
+    code = asyncio.run(serve_service(folder, make_provider=make_provider))
     raise typer.Exit(code)

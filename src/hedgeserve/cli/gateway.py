@@ -8,7 +8,6 @@ controller) can wait for when it asked for port 0.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -82,6 +81,7 @@ def gateway(
     log_level: Annotated[str, typer.Option(help="Python log level.")] = "INFO",
 ) -> None:
     """Run the gateway: an OpenAI-compatible load balancer with retries, draining and metrics."""
+    from hedgeserve.cli.log_setup import setup_logging
     from hedgeserve.gateway.auth import keys_from_env, keys_from_file
     from hedgeserve.gateway.config import GatewayConfig
     from hedgeserve.gateway.replica_spec import specs_from_urls
@@ -106,10 +106,7 @@ def gateway(
             where="hedge gateway",
             fix="pass --replica URL, --replicas-url URL or --admin-port PORT",
         )
-    level = getattr(logging, log_level.upper(), None)
-    if not isinstance(level, int):
-        raise InputError(f"unknown log level {log_level!r}", where="--log-level")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(log_level)
 
     config = GatewayConfig(
         host=host, port=port, replicas=specs_from_urls(replica or [], where="--replica"),

@@ -19,7 +19,8 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,49 +53,56 @@ ProviderFactory = Callable[[ServiceSpec, ServiceDir, Wakeup, bool], Provider]
 GATEWAY_CHECK_S = 2.0
 
 
-def load_launch_spec(folder: ServiceDir) -> ServiceSpec:
+@dataclass(frozen=True, slots=True)
+class LaunchedSpec:
+    spec: ServiceSpec
+    text: str  # the spec file as `hedge up` copied it into the folder
+    spec_dir: str  # where it came from ("" if unknown): relative paths resolve there
+    spec_path: str
+
+
+def load_launch_spec(folder: ServiceDir) -> LaunchedSpec:
     """The spec `hedge up` copied into the folder, with relative paths resolved as in its
     original place."""
     launch = read_json(folder.launch_file) or {}
-    spec_dir = Path(str(launch.get("spec_dir", folder.root)))
-    source = str(launch.get("spec_path", folder.spec_copy))
-    return parse_spec(folder.spec_copy.read_text(), source=source, base_dir=spec_dir)
+    text = folder.spec_copy.read_text()
+    spec_dir, spec_path = str(launch.get("spec_dir", "")), str(launch.get("spec_path", ""))
+    spec = parse_spec(text, source=spec_path or str(folder.spec_copy),
+                      base_dir=Path(spec_dir or folder.root))
+    return LaunchedSpec(spec, text, spec_dir, spec_path)
 
 
-async def serve_service(folder: ServiceDir, *, make_provider: ProviderFactory,
-                        environ: Mapping[str, str]) -> int:
+async def serve_service(folder: ServiceDir, *, make_provider: ProviderFactory) -> int:
     try:
         store = Store.writer(folder.db, folder.writer_lock)
     except StoreBusy:
         log.error("another controller already runs service %s", folder.name)
         return 1
     try:
-        return await _Controller(folder, store, make_provider, environ).run()
+        return await _Controller(folder, store, make_provider).run()
     finally:
         store.close()
 
 
 class _Controller:
-    def __init__(self, folder: ServiceDir, store: Store, make_provider: ProviderFactory,
-                 environ: Mapping[str, str]) -> None:
+    def __init__(self, folder: ServiceDir, store: Store, make_provider: ProviderFactory) -> None:
         self.folder = folder
         self.store = store
         self.make_provider = make_provider
-        self.environ = environ
         self.stop = asyncio.Event()
         self.down_requested = False
         self.down_done: asyncio.Future[TeardownReport] | None = None
 
     async def run(self) -> int:
         folder, store = self.folder, self.store
-        spec = load_launch_spec(folder)
-        launch = read_json(folder.launch_file) or {}
+        launched = load_launch_spec(folder)
+        spec = launched.spec
         previous = store.service()
         fresh = previous is None or previous.status in (ServiceStatus.DOWN, ServiceStatus.FAILED)
         now = time.time()
         store.create_service(ServiceRecord(
-            name=folder.name, status=ServiceStatus.STARTING, spec_text=spec_text(folder),
-            spec_dir=str(launch.get("spec_dir", "")), spec_path=str(launch.get("spec_path", "")),
+            name=folder.name, status=ServiceStatus.STARTING, spec_text=launched.text,
+            spec_dir=launched.spec_dir, spec_path=launched.spec_path,
             created_at=now, updated_at=now,
         ))  # fmt: skip
         me = ProcessIdentity.of(os.getpid())
@@ -221,6 +229,3 @@ class _Controller:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop)
 
-
-def spec_text(folder: ServiceDir) -> str:
-    return folder.spec_copy.read_text()

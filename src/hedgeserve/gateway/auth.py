@@ -26,9 +26,6 @@ class BearerKeys:
             raise ValueError("BearerKeys needs at least one non-empty key")
         self._digests = digests
 
-    def __len__(self) -> int:
-        return len(self._digests)
-
     def allows(self, authorization: str | None) -> bool:
         """True if an `Authorization` header value carries one of the keys."""
         if not authorization:

@@ -77,17 +77,15 @@ class Watchdog:
 class _Sink:
     """What both sinks share: a first-wins outcome and a waiter for the handler task."""
 
-    __slots__ = ("_loop", "_conn", "_waiter", "outcome", "error")
+    __slots__ = ("_loop", "_conn", "_waiter", "outcome")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, conn: UpstreamConnection) -> None:
         self._loop = loop
         self._conn = conn
         self._waiter: asyncio.Future[None] | None = None
         self.outcome: Outcome | None = None
-        self.error: UpstreamError | None = None
 
     def on_body_end(self, error: UpstreamError | None) -> None:
-        self.error = error
         self._finish(Outcome.DONE if error is None else Outcome.BROKEN)
 
     def _finish(self, outcome: Outcome) -> None:

@@ -79,8 +79,6 @@ class Prober:
                 healthy = resp.status < 500
         except (aiohttp.ClientError, TimeoutError):
             healthy = False
-        if not healthy:
-            self._stats.probe_failures_total += 1
         return healthy
 
 

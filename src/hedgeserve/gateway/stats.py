@@ -58,7 +58,6 @@ class GatewayStats:
     replica_set_updates_total: int = 0  # pushes and pulls that changed the set
     pull_failures_total: int = 0  # pull-mode polls that failed (last good set kept)
     probes_total: int = 0
-    probe_failures_total: int = 0
     # From arrival to the last byte, to the first body byte, and waiting (only those that waited).
     latency: LatencyHistogram = field(default_factory=LatencyHistogram)
     first_byte: LatencyHistogram = field(default_factory=LatencyHistogram)
