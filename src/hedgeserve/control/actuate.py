@@ -78,10 +78,7 @@ def plan_intents(
         current = records.get(action.replica)
         if current is None or not current.is_live:
             raise ValueError(f"policy terminated replica {action.replica}, which is not live")
-        if current.status is S.PENDING:
-            stopped = current.moved_to(S.TERMINATED, ended_at=now, reason=action.reason)
-        else:
-            stopped = current.moved_to(S.DRAINING, reason=action.reason)
+        stopped = current.stopped(now, action.reason)
         out.stops.append(stopped)
         out.timeline.append(replica_event(now, EventKind.TERMINATE, stopped, action.reason))
     return out

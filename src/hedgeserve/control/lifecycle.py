@@ -54,10 +54,6 @@ ALLOWED: dict[ReplicaStatus, frozenset[ReplicaStatus]] = {
 
 TERMINAL = frozenset(s for s, nxt in ALLOWED.items() if not nxt)
 LIVE = frozenset(ReplicaStatus) - TERMINAL
-# States in which an instance may exist and cost money (pending: the provider may have started
-# one before the controller stopped; recovery finds out).
-MAY_HOLD_INSTANCE = LIVE
-SERVING = frozenset({S.READY})
 
 _CORE_VIEW: dict[ReplicaStatus, ReplicaState] = {
     S.PENDING: ReplicaState.LAUNCHING,

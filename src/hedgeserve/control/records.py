@@ -61,6 +61,19 @@ class ReplicaRecord:
         drain_at = self.notice_drain_at(grace_s)
         return drain_at is not None and now < drain_at
 
+    def drained_end(self, now: float) -> ReplicaRecord:
+        """A draining replica whose instance is gone: preempted if a notice drained it,
+        terminated if we stopped it."""
+        noticed = self.notice_deadline is not None
+        return self.moved_to(
+            ReplicaStatus.PREEMPTED if noticed else ReplicaStatus.TERMINATED, ended_at=now)
+
+    def stopped(self, now: float, reason: str) -> ReplicaRecord:
+        """Stopped on purpose: one never launched ends at once, any other drains first."""
+        if self.status is ReplicaStatus.PENDING:
+            return self.moved_to(ReplicaStatus.TERMINATED, ended_at=now, reason=reason)
+        return self.moved_to(ReplicaStatus.DRAINING, reason=reason)
+
     def moved_to(self, status: ReplicaStatus, **changes: Any) -> ReplicaRecord:
         """This record in `status` (checked against the lifecycle table), with other changes."""
         return replace(self, status=moved(self.status, status), **changes)

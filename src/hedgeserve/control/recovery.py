@@ -71,7 +71,6 @@ def _ended(row: ReplicaRecord, now: float) -> ReplicaRecord:
         return row.moved_to(S.TERMINATED, ended_at=now,
                             reason="never launched: the controller stopped first")
     if row.status is S.DRAINING:
-        status = S.PREEMPTED if row.notice_deadline is not None else S.TERMINATED
-        return row.moved_to(status, ended_at=now)
+        return row.drained_end(now)
     return row.moved_to(S.FAILED, ended_at=now,
                         reason="instance gone while the controller was down")

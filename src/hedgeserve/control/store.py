@@ -228,12 +228,9 @@ class Store:
         marks = ", ".join("?" for _ in _LIVE_STATES)
         return self._replicas(f"WHERE state IN ({marks}) ORDER BY id", _LIVE_STATES)
 
-    def replicas(self, *, ended_since: float | None = None) -> list[ReplicaRecord]:
-        """Live replicas plus those that ended at or after `ended_since` (all, when None)."""
-        if ended_since is None:
-            return self._replicas("ORDER BY id", ())
-        return self._replicas("WHERE ended_at IS NULL OR ended_at >= ? ORDER BY id",
-                              (ended_since,))
+    def replicas(self) -> list[ReplicaRecord]:
+        """Every replica ever recorded, live or ended."""
+        return self._replicas("ORDER BY id", ())
 
     def replica(self, replica_id: int) -> ReplicaRecord | None:
         found = self._replicas("WHERE id = ?", (replica_id,))

@@ -83,16 +83,10 @@ async def tear_down(
 
 
 def _draining(r: ReplicaRecord, now: float) -> ReplicaRecord:
-    if r.status is S.PENDING:
-        return r.moved_to(S.TERMINATED, ended_at=now, reason="hedge down")
-    if r.status is S.DRAINING:
-        return r
-    return r.moved_to(S.DRAINING, reason="hedge down")
+    return r if r.status is S.DRAINING else r.stopped(now, "hedge down")
 
 
 def _ended(r: ReplicaRecord, now: float) -> ReplicaRecord:
-    if r.status is S.DRAINING and r.notice_deadline is not None:
-        return r.moved_to(S.PREEMPTED, ended_at=now)
     if r.status is S.DRAINING:
-        return r.moved_to(S.TERMINATED, ended_at=now)
+        return r.drained_end(now)
     return r.moved_to(S.TERMINATED, ended_at=now, reason="hedge down")

@@ -219,9 +219,6 @@ class LocalProvider:
         if self._is_ours(h):
             signal_group(h.pgid, signal.SIGKILL)
 
-    def is_stopping(self, handle: InstanceHandle) -> bool:
-        return LocalHandle.decode(handle).pgid in self._stopping
-
     # --- internals -----------------------------------------------------------------------
 
     def _is_ours(self, h: LocalHandle) -> bool:

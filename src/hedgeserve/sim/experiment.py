@@ -87,7 +87,6 @@ class Experiment:
         out = asdict(self)
         out["policies"] = list(self.policies)
         out["workload"] = self.workload.describe()
-        out["autoscaler"] = None if self.autoscaler is None else asdict(self.autoscaler)
         return out
 
 

@@ -212,11 +212,10 @@ class _Run:
     def _drain_noticed(self, replica: SimReplica, now: float) -> None:
         if replica.draining:
             return
-        replica.draining = True
-        if replica.ready_at is not None:
-            self.ready -= 1
-            self.serving.replica_draining(replica, now)
-            self.cloud.log_draining(now, replica)
+        replica.draining = True  # only ready replicas are noticed (`SimCloud.set_capacity`)
+        self.ready -= 1
+        self.serving.replica_draining(replica, now)
+        self.cloud.log_draining(now, replica)
 
     def _zone_event(self, replica: SimReplica, signal: ZoneSignal, now: float) -> None:
         self.zone_events.append(ZoneEvent(self.cloud.zones[replica.zone], signal, now))
