@@ -35,22 +35,8 @@ def write_events(
     for (policy, repeat), log in result.logs.items():
         zones = zones_of[repeat]
         for t, event, zone, replica, spot, capacity in log:
-            if event == "target":
-                row = {
-                    "policy": policy,
-                    "repeat": repeat,
-                    "t": round(t, 6),
-                    "event": event,
-                    "zone": None,
-                    "replica": None,
-                    "spot": None,
-                    "capacity": None,
-                    "target": capacity,
-                }
-                stream.write(json.dumps(row | (extra or {})) + "\n")
-                count += 1
-                continue
-            row = dict(
+            target = event == "target"
+            row: dict[str, Any] = dict(
                 zip(
                     _EVENT_FIELDS,
                     (
@@ -58,14 +44,16 @@ def write_events(
                         repeat,
                         round(t, 6),
                         event,
-                        zones[zone],
+                        None if zone < 0 else zones[zone],
                         None if replica < 0 else replica,
                         None if spot < 0 else bool(spot),
-                        None if capacity < 0 else capacity,
+                        None if capacity < 0 or target else capacity,
                     ),
                     strict=True,
                 )
             )
+            if target:
+                row["target"] = capacity
             if extra:
                 row.update(extra)
             stream.write(json.dumps(row) + "\n")
