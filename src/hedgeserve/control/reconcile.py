@@ -63,6 +63,7 @@ from hedgeserve.core.autoscale import AutoscalerConfig, AutoscalerState, autosca
 from hedgeserve.core.decisions import Observation, Policy
 from hedgeserve.core.replicas import ReplicaId, ReplicaView, ZoneEvent
 from hedgeserve.core.zone_sets import ZoneSets
+from hedgeserve.core.zones import ZoneOffer
 from hedgeserve.spec.probe import ProbeTimings
 
 log = logging.getLogger("hedgeserve.control")
@@ -113,7 +114,7 @@ class Reconciler:
         self.next_id = service.next_replica_id
         self.status = service.status
         self.failure = service.failure if service.status is ServiceStatus.FAILED else None
-        self.ever_ready = any(r.ready_at is not None for r in store.replicas())
+        self.ever_ready = store.any_ever_ready()
         self._stored_target = service.target
         # Live rows, written through: this process is the store's only writer, so what it
         # committed is what the store holds, and a tick need not read 1,000 rows back.
@@ -196,7 +197,7 @@ class Reconciler:
             changed += intents.stops
             current.update({r.id: r for r in intents.stops})
             timeline += intents.timeline
-        status, reference = self._refresh_status(list(current.values()), target, service,
+        status, reference = self._refresh_status(list(current.values()), target, offers, service,
                                                  ever_ready=failures[0])
         self._commit(replicas=changed, new_replicas=launches, events=timeline,
                      service=self._stamped(service, now))
@@ -359,7 +360,7 @@ class Reconciler:
         timeline.append(EventRecord(now, EventKind.ZONES, detail))
 
     def _refresh_status(self, rows: Sequence[ReplicaRecord], target: int,
-                        service: dict[str, Any], *,
+                        offers: Sequence[ZoneOffer], service: dict[str, Any], *,
                         ever_ready: bool) -> tuple[ServiceStatus, float]:
         """Write the status, N_tar and on-demand reference into `service` where they changed;
         returns (status, reference) for the caller to keep once committed."""
@@ -370,7 +371,7 @@ class Reconciler:
             service["status"] = status
         if target != self._stored_target:
             service["target"] = target
-        cheapest = min((o.on_demand_per_hour for o in self.provider.offers()), default=0.0)
+        cheapest = min((o.on_demand_per_hour for o in offers), default=0.0)
         reference = target * cheapest
         if reference != self._od_reference:
             service["on_demand_reference_per_hour"] = reference

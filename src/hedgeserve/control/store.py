@@ -232,6 +232,11 @@ class Store:
         """Every replica ever recorded, live or ended."""
         return self._replicas("ORDER BY id", ())
 
+    def any_ever_ready(self) -> bool:
+        """Whether any replica of the service ever passed its readiness probe."""
+        found = self._db.execute("SELECT 1 FROM replicas WHERE ready_at IS NOT NULL LIMIT 1")
+        return found.fetchone() is not None
+
     def replica(self, replica_id: int) -> ReplicaRecord | None:
         found = self._replicas("WHERE id = ?", (replica_id,))
         return found[0] if found else None

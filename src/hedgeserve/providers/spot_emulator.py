@@ -43,7 +43,7 @@ from hedgeserve.control.provider import (
 )
 from hedgeserve.control.state_dir import read_json, write_json
 from hedgeserve.core.replicas import ReplicaId
-from hedgeserve.core.zones import ZoneOffer
+from hedgeserve.core.zones import ZoneId, ZoneOffer
 from hedgeserve.providers.local import LocalHandle, LocalProvider
 from hedgeserve.traces.model import Trace
 
@@ -133,8 +133,7 @@ class EmulatedSpotProvider:
             if zone is None:
                 raise CapacityUnavailable(request.zone, "not a zone of the emulated trace")
             capacity = self.table.capacity(zone, self._tick())
-            held = sum(1 for r, h in self._spot.items()
-                       if h.zone == request.zone and r not in self._noticed)
+            held = len(self._calm(request.zone))
             if held >= capacity:
                 raise CapacityUnavailable(
                     request.zone, f"no spot capacity (trace: {capacity}, held: {held})")
@@ -190,12 +189,10 @@ class EmulatedSpotProvider:
                 self._ended(rid, f"killed at the end of its {self.notice_s:g} s notice")
         tick = self._tick(now)
         for zone, index in self._zone_index.items():
-            holders = sorted(r for r, h in self._spot.items() if h.zone == zone)
-            noticed = [r for r in holders if r in self._noticed]
-            excess = len(holders) - self.table.capacity(index, tick) - len(noticed)
+            calm = self._calm(zone)
+            excess = len(calm) - self.table.capacity(index, tick)
             if excess <= 0:
                 continue
-            calm = [r for r in holders if r not in self._noticed]
             rng = random.Random(f"{self.seed}/{zone}/{tick}")
             for rid in rng.sample(calm, excess):
                 self._notice(rid, now)
@@ -220,6 +217,11 @@ class EmulatedSpotProvider:
             await asyncio.sleep(max(0.01, wake - self._now()))
 
     # --- bookkeeping ---------------------------------------------------------------------
+
+    def _calm(self, zone: ZoneId) -> list[ReplicaId]:
+        """The spot replicas of `zone` not under a notice (those count against its capacity),
+        in id order so that a seeded sample picks the same victims after a restart."""
+        return sorted(r for r, h in self._spot.items() if h.zone == zone and r not in self._noticed)
 
     def _tick(self, now: float | None = None) -> int:
         return self.table.tick(self.clock.trace_s(self._now() if now is None else now))
