@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
 from hedgeserve.core.autoscale import AutoscalerConfig
+from hedgeserve.core.notice import DEFAULT_GRACE_S
 from hedgeserve.errors import InputError
 
 if TYPE_CHECKING:
@@ -70,7 +72,7 @@ def simulate(
     notice_drain: Annotated[
         float,
         typer.Option(help="A noticed replica stops taking requests this long before its kill."),
-    ] = 30.0,
+    ] = DEFAULT_GRACE_S,
     concurrency: Annotated[int, typer.Option(help="Requests one replica serves at once.")] = 1,
     autoscale: Annotated[
         str | None,
@@ -217,18 +219,16 @@ def _autoscaler(text: str) -> AutoscalerConfig:
         ) from None
     if len(parts) not in (3, 5) or parts[0] != int(parts[0]) or parts[1] != int(parts[1]):
         raise InputError(f"cannot read {text!r}", where="--autoscale", fix=fix)
-    delays = parts[3:] or [300.0, 1200.0]
     if min(parts) < 0 or parts[2] <= 0 or parts[1] < max(parts[0], 1):
         raise InputError(
             "need 0 <= MIN <= MAX, MAX >= 1, QPS > 0, delays >= 0", where="--autoscale", fix=fix
         )
-    return AutoscalerConfig(
-        min_replicas=int(parts[0]),
-        max_replicas=int(parts[1]),
-        target_qps_per_replica=parts[2],
-        upscale_delay_s=delays[0],
-        downscale_delay_s=delays[1],
+    config = AutoscalerConfig(
+        min_replicas=int(parts[0]), max_replicas=int(parts[1]), target_qps_per_replica=parts[2]
     )
+    if len(parts) == 5:
+        config = replace(config, upscale_delay_s=parts[3], downscale_delay_s=parts[4])
+    return config
 
 
 _PLOT_SUFFIXES = (".png", ".svg", ".pdf")

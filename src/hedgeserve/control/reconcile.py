@@ -61,6 +61,7 @@ from hedgeserve.control.store import Store
 from hedgeserve.control.transitions import fold
 from hedgeserve.core.autoscale import AutoscalerConfig, AutoscalerState, autoscale, next_change_at
 from hedgeserve.core.decisions import Observation, Policy
+from hedgeserve.core.notice import DEFAULT_GRACE_S
 from hedgeserve.core.replicas import ReplicaId, ReplicaView, ZoneEvent
 from hedgeserve.core.zone_sets import ZoneSets
 from hedgeserve.core.zones import ZoneOffer
@@ -73,7 +74,7 @@ S = ReplicaStatus
 @dataclass(frozen=True, slots=True)
 class LoopSettings:
     tick_s: float = 2.0
-    grace_s: float = 30.0  # a draining replica's time to finish in-flight requests
+    grace_s: float = DEFAULT_GRACE_S  # a draining replica's time to finish in-flight requests
     push_every_s: float = 30.0  # re-send an unchanged replica set this often (gateway restarts)
     max_backoff_s: float = 60.0
     fail_fast_after: int = 3  # replicas failing before any was ever ready -> service failed

@@ -9,6 +9,8 @@ The simulator and the controller both time the drain with this rule.
 
 from __future__ import annotations
 
+DEFAULT_GRACE_S = 30.0  # time a draining replica gets to finish its in-flight requests
+
 
 def notice_drain_at(deadline: float, grace_s: float) -> float:
     """When a replica to be killed at `deadline` stops taking new requests."""

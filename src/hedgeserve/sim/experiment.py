@@ -16,6 +16,7 @@ import numpy as np
 
 from hedgeserve.core.autoscale import AutoscalerConfig
 from hedgeserve.core.decisions import Policy
+from hedgeserve.core.notice import DEFAULT_GRACE_S
 from hedgeserve.errors import InputError
 from hedgeserve.sim.cloud import LogRow
 from hedgeserve.sim.metrics import RunResult, mean_result
@@ -39,7 +40,7 @@ class Experiment:
     on_demand_ratio: float | None = 3.0  # k; None = the trace's on-demand list prices
     launch_failure_s: float = 30.0
     notice_s: float = 0.0  # preemption notice; 0 = none (the SkyServe paper's model)
-    notice_drain_s: float = 30.0  # a noticed replica stops taking requests this long before
+    notice_drain_s: float = DEFAULT_GRACE_S  # it stops taking requests this long before its kill
     timeout_s: float = 100.0
     concurrency: int = 1
     routing: str = "least_load"

@@ -22,7 +22,7 @@ from hedgeserve.core.autoscale import (
     initial_autoscaler_state,
 )
 from hedgeserve.core.decisions import Launch, Observation, Policy
-from hedgeserve.core.notice import notice_drain_at
+from hedgeserve.core.notice import DEFAULT_GRACE_S, notice_drain_at
 from hedgeserve.core.replicas import ReplicaId, ReplicaState, ZoneEvent, ZoneSignal
 from hedgeserve.sim.cloud import LogRow, SimCloud, SimReplica
 from hedgeserve.sim.event_queue import EventQueue, Kind
@@ -46,7 +46,7 @@ class RunConfig:
     # the policy hears of the preemption at once and replaces the replica, which keeps serving
     # until `notice_drain_s` before the kill, then drains (the live controller's grace_s).
     notice_s: float = 0.0
-    notice_drain_s: float = 30.0
+    notice_drain_s: float = DEFAULT_GRACE_S
     warmup_s: float | None = None  # excluded from availability; default: the cold start
     timeout_s: float = 100.0
     concurrency: int = 1  # requests a replica serves at once

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from hedgeserve.core.notice import DEFAULT_GRACE_S
 from hedgeserve.spec.paths import resolve_path
 from hedgeserve.spec.strict_model import (
     PositiveCount,
@@ -22,7 +23,6 @@ from hedgeserve.spec.strict_model import (
 )
 
 DEFAULT_TICK_S = 2.0
-DEFAULT_GRACE_S = 30.0
 DEFAULT_QUEUE_TIMEOUT_S = 30.0
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
