@@ -21,7 +21,7 @@ from hedgeserve.core.baselines import OnDemandOnly
 from hedgeserve.core.decisions import Policy
 from hedgeserve.core.spothedge import SpotHedge
 from hedgeserve.core.zone_sets import ZoneSets
-from hedgeserve.core.zones import ZoneId, ZoneOffer
+from hedgeserve.core.zones import ZoneOffer
 from hedgeserve.spec.replica_policy import ReplicaPolicy
 
 
@@ -57,9 +57,7 @@ def encode_policy_state(state: object) -> str:
     if state is None:
         return "null"
     if isinstance(state, ZoneSets):
-        return json.dumps(
-            {"active": sorted(state.active), "preempted": sorted(state.preempted)}
-        )
+        return json.dumps(state.to_dict())
     raise ValueError(f"no JSON form for policy state {type(state).__name__}")
 
 
@@ -71,10 +69,7 @@ def decode_policy_state(text: str | None, policy: Policy[Any], zones: Sequence[Z
         return initial
     data = json.loads(text)
     if isinstance(initial, ZoneSets) and isinstance(data, dict):
-        return ZoneSets(
-            active=frozenset(ZoneId(z) for z in data.get("active", [])),
-            preempted=frozenset(ZoneId(z) for z in data.get("preempted", [])),
-        )
+        return ZoneSets.from_dict(data)
     return initial
 
 

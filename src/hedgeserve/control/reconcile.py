@@ -355,8 +355,7 @@ class Reconciler:
     def _note_zone_sets(self, new: object, now: float, timeline: list[EventRecord]) -> None:
         if not isinstance(new, ZoneSets) or new == self.state:
             return
-        detail = (f"active: {', '.join(sorted(new.active)) or '-'}; "
-                  f"preempted: {', '.join(sorted(new.preempted)) or '-'}")
+        detail = new.describe()
         log.info("zone sets: %s", detail)
         timeline.append(EventRecord(now, EventKind.ZONES, detail))
 

@@ -16,7 +16,7 @@ and a third zone that has free capacity is never tried (docs/spothedge.md shows 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hedgeserve.core.replicas import ZoneEvent, ZoneSignal
@@ -33,6 +33,21 @@ class ZoneSets:
     @classmethod
     def all_active(cls, zones: Iterable[ZoneId]) -> ZoneSets:
         return cls(active=frozenset(zones), preempted=frozenset())
+
+    def to_dict(self) -> dict[str, list[str]]:
+        """Plain data (sorted lists) for a store to keep; `from_dict` reads it back."""
+        return {"active": sorted(self.active), "preempted": sorted(self.preempted)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Iterable[str]]) -> ZoneSets:
+        return cls(
+            active=frozenset(ZoneId(z) for z in data.get("active", [])),
+            preempted=frozenset(ZoneId(z) for z in data.get("preempted", [])),
+        )
+
+    def describe(self) -> str:
+        return (f"active: {', '.join(sorted(self.active)) or '-'}; "
+                f"preempted: {', '.join(sorted(self.preempted)) or '-'}")
 
 
 def mark_preempted(sets: ZoneSets, zone: ZoneId, min_active: int = MIN_ACTIVE_ZONES) -> ZoneSets:
