@@ -111,3 +111,11 @@ def test_unknown_policy_is_an_input_error_listing_the_names() -> None:
     with pytest.raises(InputError) as err:
         make_policy("fastest")
     assert "least_load" in str(err.value) and "load_balancing_policy" in str(err.value)
+
+
+def test_the_gateway_routes_by_every_name_the_spec_accepts() -> None:
+    # The spec (pydantic) and the gateway (kept free of the spec's imports) each list the names.
+    from hedgeserve.spec import LoadBalancingPolicy
+
+    assert set(POLICIES) == {p.value for p in LoadBalancingPolicy}
+    assert all(make_policy(alias) for alias in ALIASES)

@@ -26,12 +26,8 @@ from hedgeserve.gateway.replica_spec import parse_replica_set
 from hedgeserve.gateway.stats import GatewayStats
 
 
-def _json(data: object, status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(data), status=status, content_type="application/json")
-
-
 def _error(status: int, message: str) -> web.Response:
-    return _json({"error": {"message": message, "type": "admin_error"}}, status)
+    return web.json_response({"error": {"message": message, "type": "admin_error"}}, status=status)
 
 
 def build_admin_app(
@@ -60,17 +56,17 @@ def build_admin_app(
         except InputError as err:
             return _error(400, err.one_line())
         replace_set(replicas, specs, stats=stats, how="pushed")
-        return _json(replica_state())
+        return web.json_response(replica_state())
 
     async def get_replicas(request: web.Request) -> web.Response:
         if not authorized(request):
             return _error(401, "missing or invalid admin token")
-        return _json(replica_state())
+        return web.json_response(replica_state())
 
     async def get_stats(request: web.Request) -> web.Response:
         if not authorized(request):
             return _error(401, "missing or invalid admin token")
-        return _json(stats_document(stats, replicas))
+        return web.json_response(stats_document(stats, replicas))
 
     async def get_metrics(request: web.Request) -> web.Response:
         resp = web.Response(body=render_metrics(registry))
@@ -78,7 +74,8 @@ def build_admin_app(
         return resp
 
     async def get_healthz(request: web.Request) -> web.Response:
-        return _json({"ok": True, "replicas": len(replicas), "routable": len(replicas.eligible)})
+        routable = len(replicas.eligible)
+        return web.json_response({"ok": True, "replicas": len(replicas), "routable": routable})
 
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app.router.add_put("/replicas", put_replicas)
