@@ -27,7 +27,11 @@ from typing import Protocol
 
 import aiohttp
 
-from hedgeserve.control.process_identity import ProcessIdentity, group_members, signal_group
+from hedgeserve.control.process_identity import (
+    ProcessIdentity,
+    signal_group,
+    wait_group_gone,
+)
 from hedgeserve.control.records import GatewayRecord
 from hedgeserve.control.request_rate import CounterSample
 from hedgeserve.spec.service_spec import ServiceSpec
@@ -204,11 +208,7 @@ async def stop_gateway(
     if pid is None or not ProcessIdentity(pid, record.pid_started).is_alive():
         return
     signal_group(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while group_members(pid) and time.monotonic() < deadline:
-        if popen is not None:
-            popen.poll()  # reap it if it is our child
-        await asyncio.sleep(0.05)
+    await wait_group_gone(pid, timeout_s, reap=None if popen is None else popen.poll)
     signal_group(pid, signal.SIGKILL)
     if popen is not None:
         popen.wait()

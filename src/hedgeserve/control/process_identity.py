@@ -13,8 +13,11 @@ Linux /proc is required for tags and start times; elsewhere only `os.kill(pid, 0
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +71,21 @@ def group_members(pgid: int) -> list[int]:
         if stat is not None and stat[0] != "Z" and stat[2] == str(pgid):
             members.append(int(entry.name))
     return members
+
+
+async def wait_group_gone(
+    pgid: int, timeout_s: float, *, reap: Callable[[], object] | None = None
+) -> bool:
+    """Wait up to `timeout_s` for every process of group `pgid` to exit; True if they did.
+    `reap` (e.g. `Popen.poll`) collects our own child so it does not linger as a zombie."""
+    deadline = time.monotonic() + timeout_s
+    while group_members(pgid):
+        if time.monotonic() >= deadline:
+            return False
+        if reap is not None:
+            reap()
+        await asyncio.sleep(0.05)
+    return True
 
 
 def signal_group(pgid: int, sig: signal.Signals) -> bool:

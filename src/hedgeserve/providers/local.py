@@ -41,6 +41,7 @@ from hedgeserve.control.process_identity import (
     signal_group,
     start_time,
     tagged_processes,
+    wait_group_gone,
 )
 from hedgeserve.control.provider import (
     EventKind,
@@ -247,9 +248,7 @@ class LocalProvider:
     async def _stop(self, h: LocalHandle, grace_s: float) -> None:
         try:
             self._ask_to_stop(h.pgid)
-            deadline = time.monotonic() + grace_s
-            while time.monotonic() < deadline and group_members(h.pgid):
-                await asyncio.sleep(0.05)
+            await wait_group_gone(h.pgid, grace_s)
             if signal_group(h.pgid, signal.SIGKILL):
                 log.info("replica %s: killed after %.0f s grace", h.replica, grace_s)
         finally:
