@@ -48,6 +48,25 @@ class SseParser:
         self._partial = b""  # the unfinished event, line endings already normalised
         self._id: bytes | None = None
 
+    @property
+    def last_id(self) -> bytes | None:
+        """The last event id the stream set (it carries over to later events)."""
+        return self._id
+
+    def single_data(self, chunk: bytes) -> bytes | None:
+        """The data of `chunk` if, with nothing pending, it is exactly one one-line `data:`
+        event — the shape of nearly every chunk of a token stream, checked with a few C-level
+        scans instead of `feed`'s lists and event objects; else None (then use `feed`)."""
+        if (
+            not self._partial
+            and chunk[:5] == b"data:"
+            and chunk[-2:] == b"\n\n"
+            and chunk.count(b"\n") == 2
+            and b"\r" not in chunk
+        ):
+            return chunk[6:-2] if chunk[5:6] == b" " else chunk[5:-2]
+        return None
+
     def feed(self, chunk: bytes) -> list[SseEvent]:
         buf = self._partial + chunk if self._partial else chunk
         held_cr = b""
@@ -104,22 +123,14 @@ class SseWatch:
 
     def feed(self, chunk: bytes) -> None:
         parser = self._parser
-        if (
-            not parser._partial
-            and chunk[:5] == b"data:"
-            and chunk[-2:] == b"\n\n"
-            and chunk.count(b"\n") == 2
-            and b"\r" not in chunk
-        ):
-            # Exactly one one-line data event, the shape of nearly every chunk of a token
-            # stream: a few C-level scans instead of the parser's lists and event objects.
-            data = chunk[6:-2] if chunk[5:6] == b" " else chunk[5:-2]
+        data = parser.single_data(chunk)
+        if data is not None:  # the common case, kept free of event objects unless tapped
             self.events += 1
-            self.last_id = parser._id
+            self.last_id = parser.last_id
             if data == DONE:
                 self.saw_done = True
             if self._tap is not None:
-                self._tap.on_event(SseEvent(data, b"", parser._id))
+                self._tap.on_event(SseEvent(data, b"", self.last_id))
             return
         for event in parser.feed(chunk):
             self.events += 1
