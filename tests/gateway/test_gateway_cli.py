@@ -115,3 +115,22 @@ def test_port_in_use_is_an_input_error(
         port = sock.getsockname()[1]
         err = run_main(monkeypatch, capsys, "--port", str(port), "--replica", "http://127.0.0.1:1")
     assert "cannot listen on 127.0.0.1" in err
+
+
+def test_cli_defaults_are_the_config_defaults() -> None:
+    # The CLI spells its defaults out (importing the gateway would slow every `hedge` call);
+    # they must stay the ones GatewayConfig documents.
+    import dataclasses
+    import inspect
+
+    from hedgeserve.cli.gateway import gateway
+    from hedgeserve.gateway.config import GatewayConfig
+
+    fields = {f.name: f.default for f in dataclasses.fields(GatewayConfig)}
+    compared = 0
+    for name, param in inspect.signature(gateway).parameters.items():
+        field = name if name in fields else f"{name}_s"
+        if field in fields and param.default is not None:
+            assert param.default == fields[field], name
+            compared += 1
+    assert compared >= 12
