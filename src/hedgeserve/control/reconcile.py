@@ -212,7 +212,8 @@ class Reconciler:
         backoff = await self._act(launches, current, now)
         await self._push(list(current.values()), now)
         next_at = now + self.settings.tick_s
-        drains = [r.notice_drain_at(self.settings.grace_s) for r in current.values()]
+        drains = [r.notice_drain_at(self.settings.grace_s) for r in current.values()
+                  if r.status is S.DRAINING]
         for candidate in (actions_next, next_change_at(self.autoscaler, self.scaler), *drains):
             if candidate is not None and candidate > now:
                 next_at = min(next_at, candidate)
